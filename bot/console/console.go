@@ -1,0 +1,158 @@
+// Package console is a channel on standard input and output: a chat with the
+// bot in the terminal for trying it out, and a scriptable one for tests.
+//
+// Each line read is a message from the current local user. A line ":as NAME"
+// switches the user, so an admin and a citizen can take turns in one session;
+// lines starting with "#" are comments. The bot's messages are printed with
+// "< " before each line and menu options numbered, so answering with the
+// number works as pressing the button would.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"mobilise/bot"
+)
+
+// Channel is the console channel.
+type Channel struct {
+	in   io.Reader
+	echo bool
+	now  func() time.Time
+
+	mu   sync.Mutex
+	out  io.Writer
+	user string
+	seq  int
+}
+
+// Option configures a Channel.
+type Option func(*Channel)
+
+// WithUser sets who is typing at first; the default is "user".
+func WithUser(id string) Option { return func(c *Channel) { c.user = id } }
+
+// WithEcho prints each line read, prefixed "> ", so a transcript of a piped
+// session reads as a conversation. Terminals show typed lines themselves.
+func WithEcho(on bool) Option { return func(c *Channel) { c.echo = on } }
+
+// WithClock sets the time stamped on messages.
+func WithClock(now func() time.Time) Option { return func(c *Channel) { c.now = now } }
+
+// New returns a console channel reading in and writing out.
+func New(in io.Reader, out io.Writer, opts ...Option) *Channel {
+	c := &Channel{in: in, out: out, user: "user", now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Name returns "console".
+func (c *Channel) Name() string { return "console" }
+
+// User returns who is typing now.
+func (c *Channel) User() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
+}
+
+// Run reads lines until the input ends or ctx is cancelled. Each line is
+// handled before the next is read, so output keeps the conversation's order.
+func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(c.in)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+		close(lines)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				if err := <-readErr; err != nil {
+					return fmt.Errorf("console: reading input: %w", err)
+				}
+				return nil
+			}
+			c.handleLine(ctx, h, line)
+		}
+	}
+}
+
+func (c *Channel) handleLine(ctx context.Context, h bot.Handler, line string) {
+	trimmed := strings.TrimSpace(line)
+	if strings.HasPrefix(trimmed, "#") {
+		if c.echo {
+			c.mu.Lock()
+			fmt.Fprintln(c.out, trimmed)
+			c.mu.Unlock()
+		}
+		return
+	}
+	if name, ok := strings.CutPrefix(trimmed, ":as "); ok && strings.TrimSpace(name) != "" {
+		c.mu.Lock()
+		c.user = strings.TrimSpace(name)
+		if c.echo {
+			fmt.Fprintf(c.out, ":as %s\n", c.user)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	user := c.user
+	if c.echo {
+		fmt.Fprintf(c.out, "> %s\n", line)
+	}
+	c.mu.Unlock()
+	h.HandleIncoming(ctx, bot.Incoming{
+		From:       bot.Address{Channel: "console", ID: user},
+		Name:       user,
+		Text:       line,
+		ReceivedAt: c.now(),
+	})
+}
+
+// Send prints msg. A message for another local user is marked with who it is for.
+func (c *Channel) Send(_ context.Context, msg bot.Outgoing) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	if msg.To.ID != c.user {
+		fmt.Fprintf(&b, "[→ %s]\n", msg.To.ID)
+	}
+	for _, line := range strings.Split(msg.Text, "\n") {
+		b.WriteString(strings.TrimRight("< "+line, " ") + "\n")
+	}
+	n := 0
+	for _, row := range msg.Buttons {
+		for _, btn := range row {
+			n++
+			fmt.Fprintf(&b, "<   %d. %s\n", n, btn.Text)
+		}
+	}
+	if _, err := io.WriteString(c.out, b.String()); err != nil {
+		return "", fmt.Errorf("console: writing: %w", err)
+	}
+	c.seq++
+	return strconv.Itoa(c.seq), nil
+}

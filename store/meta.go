@@ -1,0 +1,91 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// handledFor is how long MarkUpdateHandled remembers an update; platforms
+// redeliver within hours, not days.
+const handledFor = 48 * time.Hour
+
+// pruneBatch bounds the old entries one MarkUpdateHandled call deletes, so
+// no call pays for a long backlog; each call adds one entry and may remove
+// up to this many, so the backlog shrinks.
+const pruneBatch = 32
+
+// TelegramOffset returns the saved getUpdates offset, 0 if none.
+func (s *Store) TelegramOffset() (int64, error) {
+	var off int64
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		off = int64(btoi(tx.Bucket(bucketMeta).Get(keyTelegramOffset)))
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("reading telegram offset: %w", err)
+	}
+	return off, nil
+}
+
+// SetTelegramOffset saves the getUpdates offset.
+func (s *Store) SetTelegramOffset(offset int64) error {
+	if err := s.db.Batch(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyTelegramOffset, itob(uint64(offset)))
+	}); err != nil {
+		return fmt.Errorf("saving telegram offset %d: %w", offset, err)
+	}
+	return nil
+}
+
+// MarkUpdateHandled records that the channel's update was handled and
+// reports whether this is the first time, so an update the platform
+// delivers twice is answered once. Entries are kept for 48 hours; each call
+// deletes a bounded number of expired ones.
+func (s *Store) MarkUpdateHandled(channel string, updateID int64) (first bool, err error) {
+	if channel == "" {
+		return false, errors.New("marking update handled: no channel")
+	}
+	key := make([]byte, 0, len(channel)+9)
+	key = append(append(append(key, channel...), 0), itob(uint64(updateID))...)
+	now := s.stamp().Unix()
+	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		first = false
+		handled := tx.Bucket(bucketHandled)
+		if handled.Get(key) != nil {
+			return nil
+		}
+		if err := handled.Put(key, itob(uint64(now))); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketHandledByTime).Put(append(itob(uint64(now)), key...), nil); err != nil {
+			return err
+		}
+		first = true
+		return pruneHandled(tx, now-int64(handledFor/time.Second))
+	})
+	if err != nil {
+		return false, fmt.Errorf("marking %s update %d handled: %w", channel, updateID, err)
+	}
+	return first, nil
+}
+
+// pruneHandled deletes up to pruneBatch entries handled before cutoff (unix seconds).
+func pruneHandled(tx *bbolt.Tx, cutoff int64) error {
+	handled, byTime := tx.Bucket(bucketHandled), tx.Bucket(bucketHandledByTime)
+	var old [][]byte
+	c := byTime.Cursor()
+	for k, _ := c.First(); k != nil && len(old) < pruneBatch && int64(btoi(k[:8])) < cutoff; k, _ = c.Next() {
+		old = append(old, append([]byte(nil), k...))
+	}
+	for _, k := range old {
+		if err := byTime.Delete(k); err != nil {
+			return err
+		}
+		if err := handled.Delete(k[8:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

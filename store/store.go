@@ -1,0 +1,189 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Errors about the database file itself, returned by Open and wrapped with
+// the path and the cause; callers test for them with errors.Is.
+var (
+	// ErrCorrupt means the file exists but is not a readable bbolt database:
+	// garbage, truncated, or damaged. Open never repairs or replaces it.
+	ErrCorrupt = errors.New("database file is corrupt, truncated or not a bbolt file")
+	// ErrInUse means another process holds the database's lock.
+	ErrInUse = errors.New("database is in use by another process")
+	// ErrSchemaTooNew means the file was written by a newer program whose
+	// migrations this one does not know.
+	ErrSchemaTooNew = errors.New("database schema is newer than this program")
+	// ErrAddressTaken means an address is already another contact's.
+	ErrAddressTaken = errors.New("address belongs to another contact")
+)
+
+// lockTimeout bounds the wait for the file lock, so a second process fails
+// fast instead of hanging.
+const lockTimeout = time.Second
+
+// Store is the bot's bbolt database. Its methods are safe for concurrent use.
+type Store struct {
+	db   *bbolt.DB
+	path string
+	now  func() time.Time
+}
+
+type options struct {
+	now        func() time.Time
+	batchDelay time.Duration
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithNow sets the clock for the times the store stamps itself (CreatedAt,
+// SeenAt, pledge and sign-up times left zero, audit times). Default time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithBatchDelay sets how long a write on the hot path (pledges, sign-ups,
+// contacts, sessions) waits for others to share its commit; bbolt's default
+// is 10ms. Lower it in tests that write one message at a time.
+func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
+
+// Open opens or creates the database at path, creating its directory (0700)
+// and file (0600) if missing, and applies pending migrations in one
+// transaction. A file that is not a sound bbolt database gives an error
+// wrapping ErrCorrupt and is left exactly as it was; a file locked by another
+// process gives ErrInUse after a second; a file from a newer program gives
+// ErrSchemaTooNew.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, batchDelay: -1}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	if err := preflight(path); err != nil {
+		return nil, openError(path, err)
+	}
+	db, err := openBolt(path, &bbolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	if o.batchDelay >= 0 {
+		db.MaxBatchDelay = o.batchDelay
+	}
+	s := &Store{db: db, path: path, now: o.now}
+	if err := s.migrate(migrations); err != nil {
+		return nil, errors.Join(openError(path, err), db.Close())
+	}
+	return s, nil
+}
+
+// openError words a failure to open so the person running the bot knows what
+// to do next.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		return fmt.Errorf("opening store %s: %w; the file was left untouched: move it aside and restore a copy made with `mobilise backup FILE`", path, err)
+	case errors.Is(err, ErrInUse):
+		return fmt.Errorf("opening store %s: %w (no lock within %s): stop the other mobilise first", path, err, lockTimeout)
+	default:
+		return fmt.Errorf("opening store %s: %w", path, err)
+	}
+}
+
+// preflight checks an existing file read-only before bbolt opens it for
+// writing: bbolt maps the file and would fault (SIGBUS) reading pages past
+// the end of a truncated file, and a writable open may write to it.
+// An empty file is a new database, as bbolt treats it.
+func preflight(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case fi.Size() == 0:
+		return nil
+	}
+	db, err := openBolt(path, &bbolt.Options{ReadOnly: true, Timeout: lockTimeout})
+	if err != nil {
+		return err
+	}
+	var need int64
+	err = db.View(func(tx *bbolt.Tx) error {
+		need = tx.Size()
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Size() < need {
+		return fmt.Errorf("%w: file is %d bytes but its pages reach byte %d", ErrCorrupt, fi.Size(), need)
+	}
+	return nil
+}
+
+// openBolt opens with bbolt and sorts its errors into ErrCorrupt and ErrInUse.
+// bbolt panics on some damaged pages; that is a corrupt file too (the
+// half-opened handle is lost, which matters little as the program stops).
+func openBolt(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, o)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, ErrInUse
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum),
+		// bbolt has no sentinel for a file shorter than its two meta pages
+		strings.Contains(err.Error(), "file size too small"):
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	default:
+		return nil, err
+	}
+}
+
+// Close closes the database. Calls in flight finish first.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("closing store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// DB returns the underlying bbolt handle. It is an escape hatch for store
+// code in this package's own files and for maintenance tools; everything
+// else goes through the typed methods, which keep indexes and counters in
+// step with the records.
+func (s *Store) DB() *bbolt.DB { return s.db }
+
+// stamp returns the store's clock reading in UTC.
+func (s *Store) stamp() time.Time { return s.now().UTC() }
