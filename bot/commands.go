@@ -35,6 +35,7 @@ func commands() []command {
 		{"mydata", store.RoleCitizen, messages.CmdMyData, (*turn).cmdMyData},
 		{"forget", store.RoleCitizen, messages.CmdForget, (*turn).cmdForget},
 		{"register", store.RoleCitizen, messages.CmdRegister, (*turn).cmdRegister},
+		{"link", store.RoleCitizen, messages.CmdLink, (*turn).cmdLink},
 		{"help", store.RoleCitizen, messages.CmdHelp, (*turn).cmdHelp},
 		{"cancel", store.RoleCitizen, "", (*turn).cmdCancel},
 		{"newcampaign", store.RoleCoordinator, messages.CmdNewCampaign, (*turn).cmdNewCampaign},

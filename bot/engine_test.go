@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +20,12 @@ import (
 
 // recorder is a channel that keeps what the bot sends.
 type recorder struct {
+	name string
 	mu   sync.Mutex
 	sent []bot.Outgoing
 }
 
-func (r *recorder) Name() string { return "test" }
+func (r *recorder) Name() string { return r.name }
 
 func (r *recorder) Send(_ context.Context, msg bot.Outgoing) (string, error) {
 	r.mu.Lock()
@@ -65,7 +67,7 @@ type engine struct {
 
 func newEngine(t *testing.T, opts ...bot.Option) *engine {
 	h := newHarness(t)
-	e := &engine{harness: h, rec: &recorder{}}
+	e := &engine{harness: h, rec: &recorder{name: "test"}}
 	e.build(opts...)
 	return e
 }
@@ -387,4 +389,52 @@ func TestBlockedPersonIsMarkedUnreachableUntilTheyWriteAgain(t *testing.T) {
 	got, err = e.st.Contact(c.ID)
 	require.NoError(t, err)
 	assert.NotContains(t, got.Unreachable, "test:amal")
+}
+
+func TestLinkingTwoAccountsMakesOnePerson(t *testing.T) {
+	e := newEngine(t)
+	wa := &recorder{name: "wa"}
+	e.svc.AddSender(wa)
+	c := e.campaign("walk", store.KindPledge, 0)
+	amal := e.onboard("amal")
+	e.say("amal", "/pledge walk")
+	from := func(text string) string {
+		e.svc.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "wa", ID: "970599123456"}, Text: text})
+		var texts []string
+		for _, m := range wa.take("970599123456") {
+			texts = append(texts, m.Text)
+		}
+		return strings.Join(texts, "\n")
+	}
+	from("/pledge walk")
+	n, err := e.st.Counts(c.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, n.Pledges, "two accounts, not yet linked, count twice")
+
+	assert.Contains(t, from("/link 000000"), e.cat.Text("ar", messages.LinkBadCode, nil))
+	out := e.say("amal", "/link")
+	code := regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	require.Len(t, code, 2, out)
+	assert.Contains(t, e.say("amal", "/link "+code[1]), e.en(messages.LinkSame))
+	out = e.say("amal", "/link")
+	code = regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	require.Len(t, code, 2, out)
+	e.now = e.now.Add(11 * time.Minute)
+	assert.Contains(t, from("/link "+code[1]), e.cat.Text("ar", messages.LinkBadCode, nil), "codes expire")
+	e.now = e.now.Add(-11 * time.Minute)
+
+	out = e.say("amal", "/link")
+	code = regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	require.Len(t, code, 2, out)
+	assert.Contains(t, from("/link "+code[1]), "wa:970599123456")
+
+	merged, err := e.st.ContactByAddress("wa:970599123456")
+	require.NoError(t, err)
+	assert.Equal(t, amal.ID, merged.ID)
+	assert.ElementsMatch(t, []string{"test:amal", "wa:970599123456"}, merged.Addresses)
+	n, err = e.st.Counts(c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n.Pledges, "linked, the person counts once")
+	require.NoError(t, e.st.Check())
+	assert.Contains(t, from("/mydata"), "test:amal", "either account shows the one record")
 }

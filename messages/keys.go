@@ -283,3 +283,12 @@ const (
 	AlertWhatsAppConnect   Key = "alert.whatsapp_connect"
 	AlertWhatsAppBlocked   Key = "alert.whatsapp_blocked"
 )
+
+// Conversation texts, grouped by flow.
+const (
+	CmdLink     Key = "cmd.link"
+	LinkCode    Key = "link.code"
+	LinkBadCode Key = "link.bad_code"
+	LinkSame    Key = "link.same"
+	LinkDone    Key = "link.done"
+)
