@@ -309,7 +309,7 @@ func TestButtonsAndExpiredMenus(t *testing.T) {
 	e.svc.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "test", ID: "amal"}, Text: "/language"})
 	out := e.rec.take("amal")
 	require.Len(t, out, 1)
-	require.Len(t, out[0].Buttons, 2)
+	require.Len(t, out[0].Buttons, 2, "two options, one per row")
 	english := out[0].Buttons[1][0]
 	for _, row := range out[0].Buttons {
 		assert.LessOrEqual(t, len(row[0].Payload), 64)

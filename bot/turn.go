@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"mobilise/messages"
 	"mobilise/store"
@@ -73,14 +74,33 @@ func (t *turn) ask(prompt string, opts []option) {
 		return
 	}
 	m := &store.Menu{ID: newMenuID()}
+	// long lists of short labels (governorates) go two to a row, so they fit a phone screen
+	perRow := 1
+	if len(opts) > 6 && shortLabels(opts) {
+		perRow = 2
+	}
 	var rows [][]Button
 	for i, o := range opts {
 		m.Options = append(m.Options, o.Value)
 		m.Labels = append(m.Labels, o.Label)
-		rows = append(rows, []Button{{Text: o.Label, Payload: "m:" + m.ID + ":" + strconv.Itoa(i)}})
+		b := Button{Text: o.Label, Payload: "m:" + m.ID + ":" + strconv.Itoa(i)}
+		if i%perRow == 0 {
+			rows = append(rows, []Button{b})
+		} else {
+			rows[len(rows)-1] = append(rows[len(rows)-1], b)
+		}
 	}
 	t.sess.Menu = m
 	t.flush(rows)
+}
+
+func shortLabels(opts []option) bool {
+	for _, o := range opts {
+		if utf8.RuneCountInString(o.Label) > 18 {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *turn) flush(buttons [][]Button) {
