@@ -184,13 +184,16 @@ func (t *turn) cmdPledge(code string) error {
 		return fmt.Errorf("pledging to campaign %d: %w", c.ID, err)
 	}
 	t.s.log.Info("pledge", "campaign_id", c.ID, "pledges", res.Counts.Pledges)
+	var notices []Notice
 	if res.ReachedTarget {
-		notices, err := t.s.targetReachedNotices(&res.Campaign)
-		if err != nil {
-			return err
-		}
-		t.notify(notices...)
+		notices, err = t.s.targetReachedNotices(&res.Campaign)
+	} else {
+		notices, err = t.s.milestoneNotices(&res.Campaign, res.Counts, t.c.ID)
 	}
+	if err != nil {
+		return err
+	}
+	t.notify(notices...)
 	return t.showCampaign(&res.Campaign, t.text(messages.PledgeThanks, nil))
 }
 

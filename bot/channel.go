@@ -124,6 +124,12 @@ type Linker interface {
 	ShareLink(payload string) string
 }
 
+// Editor is implemented by channels that can change a message already sent,
+// so a broadcast's progress shows in one message rather than many.
+type Editor interface {
+	Edit(ctx context.Context, messageID string, msg Outgoing) error
+}
+
 // Command is one entry of a channel's command menu.
 type Command struct{ Name, Description string }
 

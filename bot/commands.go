@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -41,6 +42,12 @@ func commands() []command {
 		{"newcampaign", store.RoleCoordinator, messages.CmdNewCampaign, (*turn).cmdNewCampaign},
 		{"closecampaign", store.RoleCoordinator, messages.CmdCloseCampaign, (*turn).cmdCloseCampaign},
 		{"stats", store.RoleCoordinator, messages.CmdStats, (*turn).cmdStats},
+		{"broadcast", store.RoleCoordinator, messages.CmdBroadcast, (*turn).cmdBroadcast},
+		{"remind", store.RoleCoordinator, messages.CmdRemind, (*turn).cmdRemind},
+		{"pause", store.RoleAdmin, messages.CmdPause, (*turn).cmdPause},
+		{"resume", store.RoleAdmin, messages.CmdResume, (*turn).cmdResume},
+		{"approvebroadcast", store.RoleAdmin, messages.CmdApproveBroadcast, (*turn).cmdApproveBroadcast},
+		{"rejectbroadcast", store.RoleAdmin, messages.CmdRejectBroadcast, (*turn).cmdRejectBroadcast},
 		{"pending", store.RoleAdmin, messages.CmdPending, (*turn).cmdPending},
 		{"approve", store.RoleAdmin, messages.CmdApprove, (*turn).cmdApprove},
 		{"reject", store.RoleAdmin, messages.CmdReject, (*turn).cmdReject},
@@ -109,16 +116,25 @@ func (t *turn) command(text string) error {
 }
 
 // groupCommand answers a command written in a group chat: the bot's work
-// happens in private, so it points there.
-func (t *turn) groupCommand(text string) error {
-	if _, _, ok := parseCommand(text); !ok {
+// happens in private, so it points there, to the campaign the command named.
+func (s *Service) groupCommand(ctx context.Context, in Incoming) error {
+	name, arg, ok := parseCommand(in.Text)
+	if !ok {
 		return nil
 	}
-	t.say(messages.GroupUsePrivate, map[string]any{"Link": messages.Isolate(t.s.startLink(t.in.From.Channel, ""))})
-	t.flush(nil)
-	// nothing of the group conversation is kept
-	t.forgotten = true
-	return nil
+	lang := messages.NormalizeLang(in.LangHint)
+	if c, err := s.store.ContactByAddress(in.From.String()); err == nil && c.Lang != "" {
+		lang = c.Lang
+	}
+	payload := ""
+	switch name {
+	case "campaign", "pledge", "signup", "share":
+		if p, ok := parseStartPayload(messages.ToASCIIDigits(arg)); ok && p.Ref == "" {
+			payload = p.Campaign
+		}
+	}
+	text := s.cat.Text(lang, messages.GroupUsePrivate, map[string]any{"Link": messages.Isolate(s.startLink(in.From.Channel, payload))})
+	return s.send(ctx, Outgoing{To: in.ReplyTo(), Lang: lang, Text: text})
 }
 
 // Commands implements CommandDirectory: the commands a role sees, described in lang.

@@ -354,6 +354,9 @@ func (t *turn) createCampaign() error {
 		return fmt.Errorf("creating campaign: %w", err)
 	}
 	t.endFlow()
+	if err := t.s.scheduleEventReminders(c); err != nil {
+		return err
+	}
 	if err := t.audit("campaign_created", map[string]string{"campaign_id": strconv.FormatUint(c.ID, 10), "code": c.Code}); err != nil {
 		return err
 	}

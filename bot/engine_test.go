@@ -372,7 +372,9 @@ func TestGroupCommandsPointToThePrivateChat(t *testing.T) {
 	e.svc.HandleIncoming(context.Background(), in)
 	out := e.rec.take("-100")
 	require.Len(t, out, 1)
-	assert.Contains(t, out[0].Text, e.cat.Text("ar", messages.GroupUsePrivate, map[string]any{"Link": messages.Isolate("/start")}))
+	assert.Contains(t, out[0].Text, e.cat.Text("ar", messages.GroupUsePrivate, map[string]any{"Link": messages.Isolate("/start walk")}))
+	_, err := e.st.ContactByAddress("test:amal")
+	assert.ErrorIs(t, err, store.ErrNotFound, "a group command stores nothing about who wrote it")
 	in.Text = "just chatting"
 	e.svc.HandleIncoming(context.Background(), in)
 	assert.Empty(t, e.rec.take("-100"), "group chatter is ignored")

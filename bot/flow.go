@@ -30,6 +30,8 @@ func (s *Service) buildFlows() map[string]flow {
 		"forget":      forgetFlow(),
 		"register":    registerFlow(),
 		"newcampaign": newCampaignFlow(),
+		"broadcast":   broadcastFlow(),
+		"remind":      remindFlow(),
 	}
 }
 

@@ -44,6 +44,11 @@ type Service struct {
 	notify func(ctx context.Context, msgs []Notice) error
 	// onRoleChange lets channels refresh per-person command menus.
 	onRoleChange func(ctx context.Context)
+
+	plan              SendPlan
+	approvalThreshold int
+	quiet             QuietHours
+	reminderGrace     time.Duration
 }
 
 // Notice is a message for one contact, written in their language when it is delivered.
@@ -111,6 +116,10 @@ func New(st *store.Store, cat *messages.Catalog, opts ...Option) *Service {
 		admins:  map[string]bool{},
 		senders: map[string]Sender{},
 		floods:  newFloodControl(20, 500*time.Millisecond),
+
+		approvalThreshold: 500,
+		quiet:             DefaultQuietHours(),
+		reminderGrace:     time.Hour,
 	}
 	for _, o := range opts {
 		o(s)
@@ -136,7 +145,12 @@ func (s *Service) HandleIncoming(ctx context.Context, in Incoming) {
 	unlock := s.locks.lock(in.From.String())
 	defer unlock()
 	if err := s.handle(ctx, in); err != nil {
-		s.log.Error("handling message", "address", in.From.String(), "error", err)
+		if errors.Is(err, ErrRecipientGone) {
+			// they blocked the bot: the mark is set, an apology would only bounce
+			s.log.Info("reply not delivered: recipient gone", "channel", in.From.Channel)
+			return
+		}
+		s.log.Error("handling message", "channel", in.From.Channel, "error", err)
 		lang := messages.NormalizeLang(in.LangHint)
 		if c, cerr := s.store.ContactByAddress(in.From.String()); cerr == nil && c.Lang != "" {
 			lang = c.Lang
@@ -161,6 +175,10 @@ func (s *Service) handle(ctx context.Context, in Incoming) error {
 		}
 		s.sendLogged(ctx, Outgoing{To: in.ReplyTo(), Lang: lang, Text: s.cat.Text(lang, messages.ErrSlowDown, nil)})
 		return nil
+	}
+	if in.Group {
+		// nothing of a group conversation is kept, not even who wrote
+		return s.groupCommand(ctx, in)
 	}
 	c, created, err := s.store.EnsureContact(addr, in.Name, messages.NormalizeLang(in.LangHint))
 	if err != nil {

@@ -163,9 +163,6 @@ func (t *turn) dispatch() error {
 		t.say(t.s.inputProblem(err), map[string]any{"Max": messages.FormatNumber(t.lang, maxInput)})
 		return t.reask()
 	}
-	if in.Group {
-		return t.groupCommand(text)
-	}
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}

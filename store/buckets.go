@@ -1,7 +1,7 @@
 // Package store keeps the bot's data in one bbolt file, behind the
 // operations the bot needs rather than a generic key-value interface.
 //
-// Schema, version 1. Numbers in keys and in non-JSON values are 8-byte
+// Schema, version 2. Numbers in keys and in non-JSON values are 8-byte
 // big-endian (itob), so keys sort by number; ‖ joins key parts. JSON values
 // use the snake_case tags of the types in types.go, with times in UTC.
 //
@@ -21,6 +21,19 @@
 //	audit            (entry id)                   : <JSON AuditEntry>
 //	handled_updates  (channel ‖ 0 ‖ update id)    : <unix seconds>      de-duplicates incoming updates
 //	handled_by_time  (unix ‖ channel ‖ 0 ‖ id)    : <empty>             index that prunes handled_updates after 48h
+//
+// Version 2 adds the outbox, broadcasts and reminders (outbox.go, broadcasts.go, reminders.go):
+//
+//	outbox               (channel ‖ 0 ‖ lane ‖ entry id)  : <JSON OutboxEntry>  lane 0 notices, 1 bulk; a dispatcher scans its channel's lanes in ID order
+//	outbox_ids           (entry id)                      : <broadcast id ‖ outbox key>  index: finds an entry, and the broadcast it counts for, by ID
+//	outbox_by_broadcast  (broadcast id ‖ entry id)       : <empty>            index: a broadcast's pending entries, for cancelling
+//	outbox_sent          (channel ‖ 0 ‖ minute unix)     : <uint64>           bulk messages sent per minute, for daily caps; pruned after 48h
+//	broadcasts           (broadcast id)                  : <JSON Broadcast>   counters written in the same transaction as the outbox
+//	reminders            (reminder id)                   : <JSON Reminder>
+//	reminders_due        (next fire unix ‖ reminder id)  : <empty>            index, written in the same transaction as the reminder
+//
+// Outbox entry IDs come from the outbox bucket's sequence, one for all
+// channels, so they order every message ever queued.
 //
 // IDs come from each bucket's NextSequence, so a deleted ID is never reused.
 // Adding a JSON field needs no migration; renaming, re-keying or a new bucket

@@ -19,6 +19,7 @@ type migration struct {
 // schema in buckets.go changes with it.
 var migrations = []migration{
 	{version: 1, name: "create buckets", up: createBuckets},
+	{version: 2, name: "create outbox, broadcast and reminder buckets", up: createOutboxBuckets},
 }
 
 // createBuckets creates the buckets of schema version 1. The list is frozen:
@@ -87,6 +88,20 @@ func applyMigrations(tx *bbolt.Tx, list []migration) error {
 		}
 		if err := meta.Put(keySchemaVersion, itob(m.version)); err != nil {
 			return fmt.Errorf("migration %d (%s): recording version: %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// createOutboxBuckets creates the buckets of schema version 2: the outbox
+// with its indexes, broadcasts, and reminders with their due-time index.
+// The list is frozen like createBuckets'.
+func createOutboxBuckets(tx *bbolt.Tx) error {
+	for _, name := range []string{
+		"outbox", "outbox_ids", "outbox_by_broadcast", "outbox_sent", "broadcasts", "reminders", "reminders_due",
+	} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("creating bucket %s: %w", name, err)
 		}
 	}
 	return nil

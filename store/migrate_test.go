@@ -42,6 +42,20 @@ func TestMigrations(t *testing.T) {
 				}
 			},
 		},
+		{
+			version: 2,
+			before: func(t *testing.T, tx *bbolt.Tx) {
+				require.NoError(t, tx.Bucket(bucketContacts).Put(itob(1), []byte(`{"id":1}`)))
+			},
+			after: func(t *testing.T, tx *bbolt.Tx) {
+				for _, name := range []string{
+					"outbox", "outbox_ids", "outbox_by_broadcast", "outbox_sent", "broadcasts", "reminders", "reminders_due",
+				} {
+					assert.NotNil(t, tx.Bucket([]byte(name)), "bucket %s", name)
+				}
+				assert.NotNil(t, tx.Bucket(bucketContacts).Get(itob(1)), "earlier data kept")
+			},
+		},
 	}
 	require.Len(t, cases, len(migrations), "each migration needs a test case")
 
@@ -98,7 +112,11 @@ func TestMigrateRunsOnlyPendingInOneTransaction(t *testing.T) {
 			return err
 		}}
 	}
-	s, _ := openTestStore(t) // at version 1
+	s, _ := openTestStore(t)
+	// these steps stand for the whole history: start from version 1
+	require.NoError(t, s.DB().Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, itob(1))
+	}))
 
 	require.NoError(t, s.migrate([]migration{step(1, nil), step(2, nil)}))
 	assert.Equal(t, []uint64{2}, ran)

@@ -144,6 +144,8 @@ type Campaign struct {
 	CreatedAt       time.Time       `json:"created_at"`
 	// Closed is set when the campaign ends early or its end time passes.
 	Closed bool `json:"closed,omitempty"`
+	// Opened is set once the start of the campaign has been announced to its creator.
+	Opened bool `json:"opened,omitempty"`
 	// TargetReachedAt is set once, in the transaction that records the pledge reaching Target.
 	TargetReachedAt time.Time `json:"target_reached_at,omitempty"`
 	// MilestonesSent lists the percentages (25, 50, 75, 100) already announced.

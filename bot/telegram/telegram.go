@@ -285,6 +285,9 @@ func (c *Channel) ShareLink(payload string) string {
 	if name == "" {
 		return ""
 	}
+	if payload == "" {
+		return "https://t.me/" + name
+	}
 	return "https://t.me/" + name + "?start=" + url.QueryEscape(payload)
 }
 
