@@ -42,5 +42,9 @@ func (s *Service) AlertAdmins(ctx context.Context, kind AlertKind, detail string
 	if err != nil {
 		return err
 	}
+	// the channel in trouble cannot carry news of its own trouble
+	for i := range notices {
+		notices[i].AvoidChannel = "whatsapp"
+	}
 	return s.notify(ctx, notices)
 }

@@ -341,11 +341,15 @@ func (s *Service) broadcastText(textAR, textEN string, c *store.Campaign, lang, 
 	if channel == "whatsapp" && name != "" {
 		text = s.cat.Text(lang, messages.BroadcastGreeting, map[string]any{"Name": name}) + "\n\n" + text
 	}
-	var buttons [][]Button
-	if c != nil {
-		buttons = [][]Button{{{Text: s.cat.Text(lang, messages.BroadcastOpenCampaign, nil), Payload: "/campaign " + c.Code}}}
+	if c == nil {
+		return text, nil
 	}
-	return text, buttons
+	if channel == "whatsapp" {
+		// numbered buttons on a bulk message would collide with the person's
+		// current menu, so WhatsApp gets the command to type instead
+		return text + "\n\n" + s.cat.Text(lang, messages.BroadcastOpenCampaign, nil) + ": " + messages.Isolate("/campaign "+c.Code), nil
+	}
+	return text, [][]Button{{{Text: s.cat.Text(lang, messages.BroadcastOpenCampaign, nil), Payload: "/campaign " + c.Code}}}
 }
 
 func (t *turn) submitBroadcast(urgent bool) error {

@@ -215,6 +215,8 @@ func (t *turn) mainMenu(intro string) error {
 	if t.role.AtLeast(store.RoleCoordinator) {
 		opts = append(opts,
 			option{t.text(messages.MenuNewCampaign, nil), "/newcampaign"},
+			option{t.text(messages.MenuBroadcast, nil), "/broadcast"},
+			option{t.text(messages.MenuReminders, nil), "/remind list"},
 			option{t.text(messages.MenuStats, nil), "/stats"})
 	}
 	if t.role.AtLeast(store.RoleAdmin) {

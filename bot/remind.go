@@ -183,11 +183,12 @@ func (t *turn) listReminders() error {
 		}))
 		opts = append(opts, option{t.text(messages.RemindCancelButton, map[string]any{"ID": id}), "/remind cancel " + id})
 	}
+	head := t.text(messages.RemindList, nil) + b.String()
 	if len(opts) == 0 {
-		return t.mainMenu(t.text(messages.RemindNone, nil))
+		head = t.text(messages.RemindNone, nil)
 	}
-	opts = append(opts, option{t.text(messages.CommonBack, nil), "/menu"})
-	t.ask(t.text(messages.RemindList, nil)+b.String(), opts)
+	opts = append(opts, option{t.text(messages.RemindNew, nil), "/remind"}, option{t.text(messages.CommonBack, nil), "/menu"})
+	t.ask(head, opts)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +40,9 @@ type Service struct {
 	locks  keyedMutex
 	floods floodControl
 
-	// notify delivers a message to someone other than the person being
+	// notifier delivers messages to people other than the one being
 	// answered; the outbox replaces the direct default.
-	notify func(ctx context.Context, msgs []Notice) error
+	notifier func(ctx context.Context, msgs []Notice) error
 	// onRoleChange lets channels refresh per-person command menus.
 	onRoleChange func(ctx context.Context)
 
@@ -56,6 +57,8 @@ type Notice struct {
 	ContactID uint64
 	// Render returns the message text and buttons in lang.
 	Render func(lang string) (string, [][]Button)
+	// AvoidChannel is a channel the notice must not go through (an alert about that channel).
+	AvoidChannel string
 	// RequireConsent drops the notice for people who have not consented to
 	// messages or have said /stop; replies to something they asked for go regardless.
 	RequireConsent bool
@@ -97,7 +100,7 @@ func WithFloodLimit(burst int, every time.Duration) Option {
 
 // WithNotifier replaces how notices to other people are delivered (the outbox).
 func WithNotifier(fn func(ctx context.Context, msgs []Notice) error) Option {
-	return func(s *Service) { s.notify = fn }
+	return func(s *Service) { s.notifier = fn }
 }
 
 // WithRoleChangeHook is called after a person's role changes.
@@ -124,8 +127,8 @@ func New(st *store.Store, cat *messages.Catalog, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.notify == nil {
-		s.notify = s.deliverNow
+	if s.notifier == nil {
+		s.notifier = s.deliverNow
 	}
 	s.cmds = commands()
 	s.flows = s.buildFlows()
@@ -276,11 +279,11 @@ func (s *Service) sendLogged(ctx context.Context, msg Outgoing) {
 
 // reachableAddress picks where to reach c: their preferred channel if it
 // works, else any address that is not marked unreachable and has a channel.
-func (s *Service) reachableAddress(c *store.Contact) (Address, bool) {
+func (s *Service) reachableAddress(c *store.Contact, avoid ...string) (Address, bool) {
 	var best Address
 	for _, raw := range c.Addresses {
 		a, err := ParseAddress(raw)
-		if err != nil {
+		if err != nil || slices.Contains(avoid, a.Channel) {
 			continue
 		}
 		if _, gone := c.Unreachable[raw]; gone {
@@ -314,7 +317,7 @@ func (s *Service) deliverNow(ctx context.Context, notices []Notice) error {
 		if n.RequireConsent && (!c.Consent || c.Stopped) {
 			continue
 		}
-		to, ok := s.reachableAddress(c)
+		to, ok := s.reachableAddress(c, n.AvoidChannel)
 		if !ok {
 			continue
 		}
@@ -325,6 +328,54 @@ func (s *Service) deliverNow(ctx context.Context, notices []Notice) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// notify hands notices to the notifier, then makes the buttons of each the
+// person's current menu.
+func (s *Service) notify(ctx context.Context, notices []Notice) error {
+	err := s.notifier(ctx, notices)
+	for _, n := range notices {
+		c, cerr := s.store.Contact(n.ContactID)
+		if cerr != nil {
+			continue
+		}
+		if _, buttons := n.Render(messages.NormalizeLang(c.Lang)); len(buttons) > 0 {
+			err = errors.Join(err, s.RememberButtons(c.ID, buttons))
+		}
+	}
+	return err
+}
+
+// RememberButtons makes a notice's buttons the person's current menu, unless
+// they are in the middle of a conversation, so that on channels that number
+// the buttons instead of showing them, typing the number chooses them.
+func (s *Service) RememberButtons(contactID uint64, buttons [][]Button) error {
+	if len(buttons) == 0 {
+		return nil
+	}
+	sess, err := s.store.Session(contactID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		sess = &store.Session{}
+	case err != nil:
+		return fmt.Errorf("loading session of contact %d: %w", contactID, err)
+	}
+	if sess.Flow != "" {
+		return nil
+	}
+	m := &store.Menu{ID: newMenuID()}
+	for _, row := range buttons {
+		for _, b := range row {
+			m.Options = append(m.Options, b.Payload)
+			m.Labels = append(m.Labels, b.Text)
+		}
+	}
+	sess.Menu = m
+	sess.UpdatedAt = s.now().UTC()
+	if err := s.store.PutSession(contactID, sess); err != nil {
+		return fmt.Errorf("saving the menu of contact %d: %w", contactID, err)
+	}
+	return nil
 }
 
 // newMenuID returns a short random ID that ties buttons to the menu they were shown with.

@@ -384,3 +384,14 @@ const (
 	RemindMissed       Key = "remind.missed"
 	RemindEvent        Key = "remind.event"
 )
+
+// Conversation texts, grouped by flow.
+const (
+	MenuBroadcast Key = "menu.broadcast"
+	MenuReminders Key = "menu.reminders"
+)
+
+// Conversation texts, grouped by flow.
+const (
+	RemindNew Key = "remind.new"
+)

@@ -51,8 +51,9 @@ type Broadcast struct {
 	Sent    int `json:"sent"`
 	Failed  int `json:"failed"`
 	Blocked int `json:"blocked"`
-	// Cancelled counts the entries CancelBroadcast removed unsent. Messages
-	// being sent at that moment still go out and are counted in none of these.
+	// Cancelled counts the entries removed unsent: by CancelBroadcast, or
+	// by OutboxForget for a person who asked to be forgotten. Messages being
+	// sent at that moment still go out and are counted in none of these.
 	Cancelled int `json:"cancelled,omitempty"`
 	// LastError is the reason of the latest failed message.
 	LastError  string    `json:"last_error,omitempty"`
@@ -82,7 +83,7 @@ func (b *Broadcast) Closed() bool {
 // finishIfComplete moves a fully queued broadcast whose every message is
 // accounted for to done.
 func finishIfComplete(b *Broadcast, now time.Time) {
-	if b.AllQueued && !b.Closed() && b.Sent+b.Failed+b.Blocked >= b.Total {
+	if b.AllQueued && !b.Closed() && b.Sent+b.Failed+b.Blocked+b.Cancelled >= b.Total {
 		b.Status = BroadcastDone
 		b.FinishedAt = now
 	}
@@ -177,6 +178,11 @@ func (s *Store) UpdateBroadcast(id uint64, fn func(*Broadcast) error) (*Broadcas
 // a done or cancelled broadcast (also when a cancel lands while it writes);
 // calling it on a broadcast with AllQueued set writes nothing.
 func (s *Store) QueueBroadcast(id uint64, entries []OutboxEntry) error {
+	return s.queueBroadcast(id, entries, queueChunk)
+}
+
+// queueBroadcast is QueueBroadcast with chunk entries per transaction.
+func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) error {
 	for i := range entries {
 		if entries[i].ContactID == 0 {
 			return fmt.Errorf("queueing broadcast %d: entry to %s has no contact", id, entries[i].To)
@@ -209,7 +215,7 @@ func (s *Store) QueueBroadcast(id uint64, entries []OutboxEntry) error {
 			for next < len(entries) && entries[next].ContactID <= b.QueuedThrough {
 				next++
 			}
-			end := min(next+queueChunk, len(entries))
+			end := min(next+chunk, len(entries))
 			w := newOutboxWriter(tx)
 			for i := next; i < end; i++ {
 				e := &entries[i]

@@ -67,11 +67,11 @@ func TestBroadcastLifecycle(t *testing.T) {
 	assert.Equal(t, uint64(9), b.ApprovedBy)
 	assert.NotEqual(t, uint64(42), b.ID)
 
-	// 25,001 entries: three transactions
-	const n = 2*queueChunk + 1
+	// 2,501 entries in chunks of 1,000: three transactions
+	const n = 2501
 	entries := broadcastEntries(n, "نداء")
 	clock.Add(time.Minute)
-	require.NoError(t, s.QueueBroadcast(b.ID, entries))
+	require.NoError(t, s.queueBroadcast(b.ID, entries, 1000))
 	for i := 1; i < len(entries); i++ {
 		require.Less(t, entries[i-1].ContactID, entries[i].ContactID, "sorted by contact")
 		require.Less(t, entries[i-1].ID, entries[i].ID, "IDs in contact order")
@@ -194,8 +194,8 @@ func TestQueueBroadcastResumesAfterInterruption(t *testing.T) {
 	s, _ := openOutboxStore(t)
 	b := &Broadcast{TextAR: "x"}
 	require.NoError(t, s.CreateBroadcast(b))
-	// the process stopped after writing the chunks up to contact 15,000 of 30,000
-	require.NoError(t, s.QueueBroadcast(b.ID, broadcastEntries(15_000, "x")))
+	// the process stopped after writing the chunks up to contact 1,500 of 3,000
+	require.NoError(t, s.queueBroadcast(b.ID, broadcastEntries(1500, "x"), 500))
 	_, err := s.UpdateBroadcast(b.ID, func(b *Broadcast) error { b.AllQueued = false; return nil })
 	require.NoError(t, err)
 	// some were sent meanwhile
@@ -205,10 +205,10 @@ func TestQueueBroadcastResumesAfterInterruption(t *testing.T) {
 	}
 
 	// started again, the engine works out the recipients afresh
-	require.NoError(t, s.QueueBroadcast(b.ID, broadcastEntries(30_000, "x")))
+	require.NoError(t, s.queueBroadcast(b.ID, broadcastEntries(3000, "x"), 500))
 	got, err := s.Broadcast(b.ID)
 	require.NoError(t, err)
-	assert.Equal(t, 30_000, got.Total)
+	assert.Equal(t, 3000, got.Total)
 	assert.True(t, got.AllQueued)
 	assert.Equal(t, BroadcastSending, got.Status)
 	perContact := map[uint64]int{}
@@ -218,16 +218,16 @@ func TestQueueBroadcastResumesAfterInterruption(t *testing.T) {
 	for _, e := range first {
 		perContact[e.ContactID]++
 	}
-	assert.Len(t, perContact, 30_000)
+	assert.Len(t, perContact, 3000)
 	for id, n := range perContact {
 		require.Equal(t, 1, n, "contact %d queued once", id)
 	}
 
 	// a complete broadcast is not queued again
-	require.NoError(t, s.QueueBroadcast(b.ID, broadcastEntries(31_000, "x")))
+	require.NoError(t, s.QueueBroadcast(b.ID, broadcastEntries(3100, "x")))
 	got, err = s.Broadcast(b.ID)
 	require.NoError(t, err)
-	assert.Equal(t, 30_000, got.Total)
+	assert.Equal(t, 3000, got.Total)
 }
 
 func TestQueueBroadcastRejectsEntriesWithoutContact(t *testing.T) {
@@ -288,16 +288,49 @@ func TestCancelBroadcast(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
+func TestOutboxForget(t *testing.T) {
+	s, _ := openOutboxStore(t)
+	b := &Broadcast{TextAR: "x"}
+	require.NoError(t, s.CreateBroadcast(b))
+	require.NoError(t, s.QueueBroadcast(b.ID, []OutboxEntry{
+		{To: "telegram:1", ContactID: 1, Text: "x"},
+		{To: "telegram:2", ContactID: 2, Text: "x"},
+	}))
+	require.NoError(t, s.Enqueue(
+		OutboxEntry{To: "whatsapp:1", ContactID: 1, Text: "a notice"},
+		OutboxEntry{To: "console:one", Text: "no contact ID"},
+		OutboxEntry{To: "telegram:2", ContactID: 2, Text: "someone else"},
+	))
+	removed, err := s.OutboxForget(1, []string{"telegram:1", "console:one"})
+	require.NoError(t, err)
+	assert.Equal(t, 3, removed)
+	assert.Len(t, allPending(t, s, "telegram", true), 1)
+	assert.Len(t, allPending(t, s, "telegram", false), 1)
+	assert.Empty(t, allPending(t, s, "whatsapp", false))
+	assert.Empty(t, allPending(t, s, "console", false))
+	got, err := s.Broadcast(b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, got.Cancelled)
+	assert.Equal(t, BroadcastQueued, got.Status)
+
+	// the other recipient's message settles it
+	require.NoError(t, s.OutboxDone(allPending(t, s, "telegram", true)[0].ID))
+	got, err = s.Broadcast(b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, BroadcastDone, got.Status)
+	assert.Equal(t, 1, got.Sent)
+}
+
 func TestCancelDuringQueueStopsIt(t *testing.T) {
 	s, _ := openOutboxStore(t)
 	b := &Broadcast{TextAR: "x"}
 	require.NoError(t, s.CreateBroadcast(b))
-	entries := broadcastEntries(5*queueChunk, "x")
+	entries := broadcastEntries(5000, "x")
 	var queueErr error
 	var wg sync.WaitGroup
 	var queued atomic.Bool
 	wg.Go(func() {
-		queueErr = s.QueueBroadcast(b.ID, entries)
+		queueErr = s.queueBroadcast(b.ID, entries, 100)
 		queued.Store(true)
 	})
 	// cancel once the first chunk is in

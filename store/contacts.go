@@ -498,6 +498,13 @@ func mergeFields(keep, merge *Contact) {
 		keep.Consent, keep.ConsentAt = true, merge.ConsentAt
 	}
 	keep.Stopped = keep.Stopped || merge.Stopped
+	// a language the person chose wins over one only guessed before onboarding
+	if keep.OnboardedAt.IsZero() && !merge.OnboardedAt.IsZero() {
+		keep.OnboardedAt = merge.OnboardedAt
+		if merge.Lang != "" {
+			keep.Lang = merge.Lang
+		}
+	}
 	fillEmpty(&keep.Name, merge.Name)
 	fillEmpty(&keep.Lang, merge.Lang)
 	fillEmpty(&keep.Governorate, merge.Governorate)

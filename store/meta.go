@@ -76,12 +76,16 @@ func pruneHandled(tx *bbolt.Tx, cutoff int64) error {
 	handled, byTime := tx.Bucket(bucketHandled), tx.Bucket(bucketHandledByTime)
 	var old [][]byte
 	c := byTime.Cursor()
-	for k, _ := c.First(); k != nil && len(old) < pruneBatch && int64(btoi(k[:8])) < cutoff; k, _ = c.Next() {
+	// a key too short to hold a time is damage: pruning it is all it is good for
+	for k, _ := c.First(); k != nil && len(old) < pruneBatch && (len(k) < 8 || int64(btoi(k[:8])) < cutoff); k, _ = c.Next() {
 		old = append(old, append([]byte(nil), k...))
 	}
 	for _, k := range old {
 		if err := byTime.Delete(k); err != nil {
 			return err
+		}
+		if len(k) <= 8 {
+			continue
 		}
 		if err := handled.Delete(k[8:]); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -325,6 +326,7 @@ const (
 	outcomeSent outcome = iota
 	outcomeFailed
 	outcomeBlocked
+	outcomeCancelled
 )
 
 // removeEntry deletes the entry with its index entries and counts it
@@ -377,8 +379,10 @@ func (s *Store) countOutcome(tx *bbolt.Tx, bid uint64, how outcome, reason strin
 		bc.LastError = reason
 	case outcomeBlocked:
 		bc.Blocked++
+	case outcomeCancelled:
+		bc.Cancelled++
 	}
-	if bc.Status == BroadcastQueued {
+	if bc.Status == BroadcastQueued && how != outcomeCancelled {
 		bc.Status = BroadcastSending
 	}
 	finishIfComplete(bc, s.stamp())
@@ -523,6 +527,65 @@ func (s *Store) setStarted(ids []uint64, at time.Time) error {
 		return fmt.Errorf("marking %d outbox entries started: %w", len(ids), err)
 	}
 	return nil
+}
+
+// OutboxForget deletes, in one transaction, the queued messages to a
+// person who asked to be forgotten: those with their contact ID or to one of
+// addrs. Each counts as cancelled for its broadcast. It returns how many it
+// deleted. It reads the whole outbox, which is fine for a rare request.
+func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		var err error
+		removed, err = s.forgetOutbox(tx, contactID, addrs)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forgetting the queued messages of contact %d: %w", contactID, err)
+	}
+	return removed, nil
+}
+
+// forgetOutbox is OutboxForget inside tx, so ForgetContact can do both in
+// one transaction.
+func (s *Store) forgetOutbox(tx *bbolt.Tx, contactID uint64, addrs []string) (int, error) {
+	var ids []uint64
+	err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		var e struct {
+			ID        uint64 `json:"id"`
+			To        string `json:"to"`
+			ContactID uint64 `json:"contact_id"`
+		}
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("decoding outbox entry %x: %w", k, err)
+		}
+		if contactID != 0 && e.ContactID == contactID || slices.Contains(addrs, e.To) {
+			ids = append(ids, e.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := s.removeEntry(tx, id, outcomeCancelled, ""); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// OutboxQueued reports whether the entry is still in the outbox: a
+// dispatcher asks just before sending, so a cancelled broadcast's messages
+// read ahead are not sent.
+func (s *Store) OutboxQueued(id uint64) (bool, error) {
+	var found bool
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		found = tx.Bucket(bucketOutboxIDs).Get(itob(id)) != nil
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("looking up outbox entry %d: %w", id, err)
+	}
+	return found, nil
 }
 
 // OutboxDepth returns how many entries wait per channel.

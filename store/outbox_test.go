@@ -126,8 +126,14 @@ func TestOutboxOutcomes(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, got[0].Started.IsZero())
 
+	queued, err := s.OutboxQueued(entries[0].ID)
+	require.NoError(t, err)
+	assert.True(t, queued)
 	require.NoError(t, s.OutboxDone(entries[0].ID, entries[1].ID))
 	require.NoError(t, s.OutboxFailed(entries[2].ID, "chat not found", false))
+	queued, err = s.OutboxQueued(entries[0].ID)
+	require.NoError(t, err)
+	assert.False(t, queued)
 	assert.Equal(t, []uint64{}, pendingIDs(t, s, "telegram", false))
 	// recording again, or an unknown ID, changes nothing
 	require.NoError(t, s.OutboxDone(entries[0].ID, 12345))

@@ -168,7 +168,13 @@ func (s *Store) DueReminders(now time.Time) ([]Reminder, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		c := tx.Bucket(bucketRemindersDue).Cursor()
-		for k, _ := c.First(); k != nil && btoi(k[:8]) <= limit; k, _ = c.Next() {
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 16 {
+				return fmt.Errorf("due index key %x is not 16 bytes", k)
+			}
+			if btoi(k[:8]) > limit {
+				break
+			}
 			var r Reminder
 			if err := getJSON(b, k[8:], &r); err != nil {
 				return fmt.Errorf("reminder %d in the due index: %w", btoi(k[8:]), err)

@@ -19,6 +19,7 @@ import (
 
 	"mobilise/bot"
 	"mobilise/bot/console"
+	"mobilise/bot/outbox"
 	"mobilise/bot/telegram"
 	"mobilise/bot/whatsapp"
 	"mobilise/messages"
@@ -35,6 +36,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		switch args[0] {
 		case "backup":
 			return runBackup(args[1:], getenv, stdout, stderr)
+		case "export":
+			return runExport(ctx, args[1:], getenv, stdout, stderr)
+		case "stats":
+			return runStats(ctx, args[1:], getenv, stdout, stderr)
 		case "whatsapp":
 			return runWhatsApp(ctx, args[1:], getenv, stdout, stderr)
 		case "run":
@@ -100,11 +105,24 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 
 	// channels that show per-person command menus refresh them when a role changes
 	var refreshers []interface{ RefreshCommands(context.Context) error }
-	svc := bot.New(st, cat,
+	// the dispatcher needs the channels, which need the engine: it is assigned before anything runs
+	var disp *outbox.Dispatcher
+	quiet, err := bot.ParseQuietHours(cfg.QuietHours)
+	if err != nil {
+		return err
+	}
+	opts := []bot.Option{
 		bot.WithLogger(log.With("comp", "bot")),
 		bot.WithLocation(loc),
 		bot.WithAdmins(cfg.Admins...),
 		bot.WithFloodLimit(cfg.FloodBurst, cfg.FloodEvery),
+		bot.WithQuietHours(quiet),
+		bot.WithApprovalThreshold(cfg.ApprovalThreshold),
+		bot.WithReminderGrace(cfg.ReminderGrace),
+		bot.WithSendPlan(bot.SendPlan{
+			Estimate: func(ch string, n int) time.Duration { return disp.Limits(ch).Estimate(n) },
+			Wake:     func() { disp.Wake() },
+		}),
 		bot.WithRoleChangeHook(func(ctx context.Context) {
 			for _, r := range refreshers {
 				if err := r.RefreshCommands(ctx); err != nil {
@@ -112,7 +130,13 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 				}
 			}
 		}),
-	)
+	}
+	if !consoleMode {
+		// notices go through the outbox, at the platforms' pace; the terminal
+		// chat prints them at once, in the order of the conversation
+		opts = append(opts, bot.WithNotifier(func(ctx context.Context, n []bot.Notice) error { return disp.Notify(ctx, n) }))
+	}
+	svc := bot.New(st, cat, opts...)
 
 	var channels []bot.Channel
 	if consoleMode {
@@ -125,6 +149,7 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			fmt.Fprintf(stdout, "mobilise — %s (console:%s). /start to begin, Ctrl-D to quit.\n", cfg.dbPath(), cfg.ConsoleUser)
 		}
 	}
+	outSenders := map[string]bot.Sender{}
 	if cfg.TelegramToken != "" {
 		tg, err := newTelegram(ctx, cfg, log, st, svc)
 		if err != nil {
@@ -132,6 +157,12 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		}
 		channels = append(channels, tg)
 		refreshers = append(refreshers, tg)
+		// the outbox paces Telegram itself: its sender hands every 429 back at once
+		tgOut, err := telegram.New(cfg.TelegramToken, telegramOptions(cfg, log, telegram.WithMaxThrottleWait(0))...)
+		if err != nil {
+			return fmt.Errorf("telegram: %w", err)
+		}
+		outSenders[tgOut.Name()] = tgOut
 	}
 	if waLinked || cfg.WhatsApp {
 		d, err := whatsapp.OpenDevice(ctx, cfg.DataDir, log.With("comp", "whatsapp"))
@@ -153,19 +184,44 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 	}
 	for _, ch := range channels {
 		svc.AddSender(ch)
+		if _, ok := outSenders[ch.Name()]; !ok {
+			outSenders[ch.Name()] = ch
+		}
 	}
-	return runChannels(ctx, log, svc, channels, consoleMode)
+	telegramLimits := outbox.TelegramLimits()
+	if cfg.TelegramPaid {
+		telegramLimits = outbox.TelegramPaidLimits()
+	}
+	waLimits := outbox.WhatsAppLimits()
+	waLimits.MinGap, waLimits.MaxGap, waLimits.DailyCap = cfg.WhatsAppMinGap, cfg.WhatsAppMaxGap, cfg.WhatsAppDailyCap
+	disp = outbox.New(st, outSenders,
+		outbox.WithLogger(log.With("comp", "outbox")),
+		outbox.WithLocation(loc),
+		outbox.WithLimits("telegram", telegramLimits),
+		outbox.WithLimits("whatsapp", waLimits),
+		outbox.WithGate(func(now time.Time, e *store.OutboxEntry) time.Time { return svc.Hold(now, e.Urgent, e.Bulk) }),
+		outbox.WithOnGone(svc.MarkUnreachable),
+		outbox.WithOnProgress(func(id uint64) {
+			if err := svc.BroadcastProgress(context.WithoutCancel(ctx), id); err != nil {
+				log.Warn("reporting broadcast progress", "broadcast_id", id, "error", err)
+			}
+		}),
+	)
+	sched := newScheduler(loc, log.With("comp", "scheduler"), svc)
+	return runChannels(ctx, log, svc, channels, consoleMode, disp.Run, sched.run)
 }
 
-func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, svc *bot.Service) (*telegram.Channel, error) {
-	opts := []telegram.Option{
-		telegram.WithLogger(log.With("comp", "telegram")),
-		telegram.WithState(st),
-		telegram.WithCommands(svc),
-	}
+// telegramOptions are the options every Telegram client of the bot shares.
+func telegramOptions(cfg Config, log *slog.Logger, more ...telegram.Option) []telegram.Option {
+	opts := []telegram.Option{telegram.WithLogger(log.With("comp", "telegram"))}
 	if cfg.TelegramAPIURL != "" {
 		opts = append(opts, telegram.WithServerURL(cfg.TelegramAPIURL))
 	}
+	return append(opts, more...)
+}
+
+func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, svc *bot.Service) (*telegram.Channel, error) {
+	opts := telegramOptions(cfg, log, telegram.WithState(st), telegram.WithCommands(svc))
 	if cfg.TelegramWebhook != "" {
 		secret, err := webhookSecret(cfg)
 		if err != nil {
@@ -202,13 +258,23 @@ func whatsAppAlert(k whatsapp.AlertKind) bot.AlertKind {
 	}
 }
 
-// runChannels runs every channel until ctx ends. In the terminal chat the end
-// of input ends the program.
-func runChannels(ctx context.Context, log *slog.Logger, h bot.Handler, channels []bot.Channel, consoleMode bool) error {
+// runChannels runs every channel, and the background loops beside them,
+// until ctx ends. In the terminal chat the end of input ends the program.
+func runChannels(ctx context.Context, log *slog.Logger, h bot.Handler, channels []bot.Channel, consoleMode bool, background ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, len(channels))
+	errs := make(chan error, len(channels)+len(background))
+	for _, run := range background {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- err
+				cancel()
+			}
+		}()
+	}
 	for _, ch := range channels {
 		wg.Add(1)
 		go func() {

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// configFileHelp documents the config file, for --help and deploy/README.md.
+const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional, TOML). Every key is optional:
+  data = "/var/lib/mobilise"            # data directory
+  admins = ["telegram:123456789"]       # admin addresses
+  log_level = "info"                    # debug, info, warn, error
+  log_json = false
+  tz = "Asia/Hebron"
+  http = "127.0.0.1:9090"               # /healthz and /metrics; off when empty
+  http_public = false                   # allow a non-loopback http address
+  whatsapp = false
+  flood_burst = 20
+  flood_every = "500ms"
+  [telegram]
+  token = "…"                           # a secret: keep the file mode 0600
+  token_file = "/run/secrets/telegram"  # or read the token from this file
+  api_url = "https://api.telegram.org"
+  webhook = "https://bot.example.org/telegram"
+  listen = "127.0.0.1:8443"
+  webhook_secret = "…"                  # a secret too
+
+Precedence, lowest first: built-in defaults < config file < environment < flags.
+The Telegram token is read from the last of these that sets either it or a
+token file. Files holding a secret should be readable by their owner only;
+mobilise warns when they are not, and never prints a token.
+`
+
+// fileConfig is the TOML config file. Pointers tell a key that is absent
+// from one set to its zero value, so only keys present override defaults.
+type fileConfig struct {
+	Data       *string        `toml:"data"`
+	Admins     *[]string      `toml:"admins"`
+	LogLevel   *string        `toml:"log_level"`
+	LogJSON    *bool          `toml:"log_json"`
+	TimeZone   *string        `toml:"tz"`
+	HTTP       *string        `toml:"http"`
+	HTTPPublic *bool          `toml:"http_public"`
+	WhatsApp   *bool          `toml:"whatsapp"`
+	FloodBurst *int           `toml:"flood_burst"`
+	FloodEvery *time.Duration `toml:"flood_every"`
+	Telegram   struct {
+		Token         *string `toml:"token"`
+		TokenFile     *string `toml:"token_file"`
+		APIURL        *string `toml:"api_url"`
+		Webhook       *string `toml:"webhook"`
+		Listen        *string `toml:"listen"`
+		WebhookSecret *string `toml:"webhook_secret"`
+	} `toml:"telegram"`
+}
+
+// configPath finds the config file's path before the flags are parsed, since
+// the file sits below the environment and the flags: --config in args wins
+// over MOBILISE_CONFIG.
+func configPath(args []string, getenv func(string) string) string {
+	path := getenv("MOBILISE_CONFIG")
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasValue {
+			path = value
+		} else if i+1 < len(args) {
+			path = args[i+1]
+			i++
+		}
+	}
+	return path
+}
+
+// applyConfigFile reads the TOML file at path into cfg. Unknown keys are an
+// error, so a misspelt key does not silently leave a default in place.
+func (c *Config) applyConfigFile(path string) error {
+	var fc fileConfig
+	md, err := toml.DecodeFile(path, &fc)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(keys, ", "))
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&c.DataDir, fc.Data)
+	set(&c.TimeZone, fc.TimeZone)
+	set(&c.HTTPAddr, fc.HTTP)
+	set(&c.TelegramAPIURL, fc.Telegram.APIURL)
+	set(&c.TelegramWebhook, fc.Telegram.Webhook)
+	set(&c.TelegramListen, fc.Telegram.Listen)
+	set(&c.TelegramSecret, fc.Telegram.WebhookSecret)
+	if fc.Admins != nil {
+		c.Admins = *fc.Admins
+	}
+	if fc.LogLevel != nil {
+		if err := c.LogLevel.UnmarshalText([]byte(*fc.LogLevel)); err != nil {
+			return fmt.Errorf("config file %s: log_level: %w", path, err)
+		}
+		c.logLevelSet = true
+	}
+	if fc.LogJSON != nil {
+		c.LogJSON = *fc.LogJSON
+	}
+	if fc.HTTPPublic != nil {
+		c.HTTPPublic = *fc.HTTPPublic
+	}
+	if fc.WhatsApp != nil {
+		c.WhatsApp = *fc.WhatsApp
+	}
+	if fc.FloodBurst != nil {
+		c.FloodBurst = *fc.FloodBurst
+	}
+	if fc.FloodEvery != nil {
+		c.FloodEvery = *fc.FloodEvery
+	}
+	tok, tokFile := fc.Telegram.Token, fc.Telegram.TokenFile
+	if err := c.setToken(deref(tok), deref(tokFile), "telegram.token", "telegram.token_file"); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if tok != nil || fc.Telegram.WebhookSecret != nil {
+		c.secretFiles = append(c.secretFiles, path)
+	}
+	return nil
+}
+
+// setToken applies one layer's Telegram token or token file; a layer that
+// sets either replaces what the layers below said.
+func (c *Config) setToken(token, file, tokenName, fileName string) error {
+	switch {
+	case token != "" && file != "":
+		return fmt.Errorf("both %s and %s are set: use one", tokenName, fileName)
+	case token != "":
+		c.TelegramToken, c.TelegramTokenFile = token, ""
+	case file != "":
+		c.TelegramToken, c.TelegramTokenFile = "", file
+	}
+	return nil
+}
+
+// readTokenFile reads the Telegram token from TelegramTokenFile, if set.
+func (c *Config) readTokenFile() error {
+	if c.TelegramTokenFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.TelegramTokenFile)
+	if err != nil {
+		return fmt.Errorf("reading the Telegram token: %w", err)
+	}
+	c.TelegramToken = strings.TrimSpace(string(b))
+	if c.TelegramToken == "" {
+		return fmt.Errorf("reading the Telegram token: %s is empty", c.TelegramTokenFile)
+	}
+	c.secretFiles = append(c.secretFiles, c.TelegramTokenFile)
+	return nil
+}
+
+// warnOpenSecrets logs a warning for each file holding a secret that people
+// other than its owner may read.
+func (c *Config) warnOpenSecrets(log *slog.Logger) {
+	for _, path := range c.secretFiles {
+		if mode, open := secretFileOpen(path); open {
+			log.Warn("a file holding a secret is readable by group or others: chmod 600 it",
+				"path", path, "mode", fmt.Sprintf("%04o", mode))
+		}
+	}
+}
+
+// secretFileOpen reports whether the group or others may read or write path.
+func secretFileOpen(path string) (fs.FileMode, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	mode := fi.Mode().Perm()
+	return mode, mode&0o066 != 0
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
