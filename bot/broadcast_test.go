@@ -345,3 +345,46 @@ func TestMilestonesAreAnnouncedOnceAndNotToLaterPledgers(t *testing.T) {
 		assert.Contains(t, msgs[0].Text, "reached its target")
 	}
 }
+
+// editor is a recording channel that can edit what it sent.
+type editor struct {
+	*recorder
+	edits []string
+}
+
+func (e *editor) Edit(_ context.Context, id string, msg bot.Outgoing) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.edits = append(e.edits, id+": "+msg.Text)
+	return nil
+}
+
+func TestBroadcastProgressIsOneMessageEditedInPlace(t *testing.T) {
+	e := newEngine(t)
+	ed := &editor{recorder: e.rec}
+	e.svc.AddSender(ed)
+	e.onboard("coord")
+	e.role("coord", store.RoleCoordinator)
+	e.onboard("amal")
+	e.script("coord", "/broadcast", "1", "نص", "skip", "1", "1")
+	bs, err := e.st.Broadcasts()
+	require.NoError(t, err)
+	id := bs[0].ID
+
+	require.NoError(t, e.svc.BroadcastProgress(context.Background(), id))
+	first := e.rec.take("coord")
+	require.Len(t, first, 1, "the first report is a new message")
+	assert.Contains(t, first[0].Text, "left 2")
+
+	entries := e.pending(true)
+	require.NoError(t, e.st.OutboxDone(entries[0].ID))
+	require.NoError(t, e.svc.BroadcastProgress(context.Background(), id))
+	assert.Empty(t, e.rec.take("coord"), "later reports edit it")
+	require.Len(t, ed.edits, 1)
+	assert.Contains(t, ed.edits[0], "sent 1")
+
+	require.NoError(t, e.st.OutboxDone(entries[1].ID))
+	require.NoError(t, e.svc.BroadcastProgress(context.Background(), id))
+	require.Len(t, ed.edits, 2)
+	assert.Contains(t, ed.edits[1], "is finished: sent 2")
+}

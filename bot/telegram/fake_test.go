@@ -40,7 +40,7 @@ var updateBotAPI = flag.Bool("update-botapi", false, "rewrite testdata/botapi.js
 // specMethods and specTypes are what testdata/botapi.json keeps of the Bot
 // API: the methods this package calls and the types their parameters use.
 var (
-	specMethods = []string{"getMe", "getUpdates", "sendMessage", "answerCallbackQuery", "setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook"}
+	specMethods = []string{"getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery", "setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook"}
 	specTypes   = []string{
 		"InlineKeyboardMarkup", "InlineKeyboardButton", "BotCommand", "BotCommandScope",
 		"BotCommandScopeDefault", "BotCommandScopeAllPrivateChats", "BotCommandScopeAllGroupChats",
@@ -578,7 +578,7 @@ var fakeCommandPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 // checkMethod applies the limits the Bot API documents in prose.
 func (f *fakeTelegram) checkMethod(method string, form map[string]string) error {
 	switch method {
-	case "sendMessage":
+	case "sendMessage", "editMessageText":
 		text := form["text"]
 		if pm := form["parse_mode"]; pm != "" {
 			if pm != "HTML" {
@@ -691,6 +691,13 @@ func (f *fakeTelegram) simulate(w http.ResponseWriter, r *http.Request, method s
 		chatID, _ := strconv.ParseInt(form["chat_id"], 10, 64)
 		writeResult(w, map[string]any{
 			"message_id": id, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": chatID, "type": "private"}, "text": form["text"],
+		})
+	case "editMessageText":
+		chatID, _ := strconv.ParseInt(form["chat_id"], 10, 64)
+		msgID, _ := strconv.Atoi(form["message_id"])
+		writeResult(w, map[string]any{
+			"message_id": msgID, "date": time.Now().Unix(),
 			"chat": map[string]any{"id": chatID, "type": "private"}, "text": form["text"],
 		})
 	case "getUpdates":

@@ -291,6 +291,35 @@ func (c *Channel) ShareLink(payload string) string {
 	return "https://t.me/" + name + "?start=" + url.QueryEscape(payload)
 }
 
+// Edit replaces the text of a message the bot sent, so a broadcast's
+// progress shows in one message. An edit that changes nothing is not an error.
+func (c *Channel) Edit(ctx context.Context, messageID string, msg bot.Outgoing) error {
+	if msg.To.Channel != channelName {
+		return fmt.Errorf("telegram: edit in %s: not a telegram address", msg.To)
+	}
+	id, err := strconv.Atoi(messageID)
+	if err != nil {
+		return fmt.Errorf("telegram: edit in %s: message ID %q is not a number", msg.To, messageID)
+	}
+	parts := splitText(msg.Text, maxTextLen)
+	if len(parts) == 0 {
+		return fmt.Errorf("telegram: editMessageText in %s: empty text", msg.To)
+	}
+	err = c.call(ctx, func(ctx context.Context) error {
+		_, err := c.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+			ChatID: msg.To.ID, MessageID: id, Text: escapeHTML(parts[0]), ParseMode: tgmodels.ParseModeHTML,
+		})
+		return err
+	})
+	if err != nil && strings.Contains(err.Error(), "message is not modified") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("telegram: editMessageText in %s: %w", msg.To, err)
+	}
+	return nil
+}
+
 // Send sends msg as HTML-escaped text, split into parts of at most 4096
 // characters at line breaks, with the buttons as an inline keyboard on the
 // last part. It returns the message ID of the last part.
