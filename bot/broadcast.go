@@ -18,6 +18,8 @@ type SendPlan struct {
 	Estimate func(channel string, n int) time.Duration
 	// Wake tells the dispatcher that new messages are queued.
 	Wake func()
+	// Resume restarts channels that stopped because they were down.
+	Resume func()
 }
 
 // WithSendPlan connects the engine to the outbox dispatcher.
@@ -414,17 +416,49 @@ func (t *turn) submitBroadcast(urgent bool) error {
 // queueBroadcast writes one outbox entry per recipient, selected now, and
 // wakes the dispatcher. approver is recorded when an admin approved it.
 func (s *Service) queueBroadcast(id, approver uint64) (int, error) {
+	// marked queued before the first entry is written, so a crash in between is resumed at start-up
 	b, err := s.store.UpdateBroadcast(id, func(b *store.Broadcast) error {
 		if b.Status != store.BroadcastAwaitingApproval {
 			return errClaimed
 		}
-		b.ApprovedBy = approver
+		b.ApprovedBy, b.Status = approver, store.BroadcastQueued
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("claiming broadcast %d: %w", id, err)
 	}
+	return s.fillBroadcast(b)
+}
+
+// ResumeBroadcasts finishes queueing the broadcasts a stop interrupted; the
+// store skips the recipients already queued.
+func (s *Service) ResumeBroadcasts() error {
+	all, err := s.store.Broadcasts()
+	if err != nil {
+		return fmt.Errorf("listing broadcasts: %w", err)
+	}
+	var errs []error
+	for i := range all {
+		b := &all[i]
+		if b.AllQueued || (b.Status != store.BroadcastQueued && b.Status != store.BroadcastSending) {
+			continue
+		}
+		n, err := s.fillBroadcast(b)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.log.Info("broadcast queueing resumed", "broadcast_id", b.ID, "recipients", n)
+	}
+	return errors.Join(errs...)
+}
+
+// fillBroadcast writes one outbox entry per recipient, selected now, and
+// wakes the dispatcher.
+func (s *Service) fillBroadcast(b *store.Broadcast) (int, error) {
+	id := b.ID
 	var c *store.Campaign
+	var err error
 	if b.CampaignID != 0 {
 		if c, err = s.store.Campaign(b.CampaignID); err != nil {
 			return 0, fmt.Errorf("loading campaign of broadcast %d: %w", id, err)
@@ -664,6 +698,9 @@ func (t *turn) cmdResume(string) error {
 		return err
 	}
 	t.s.log.Warn("sending resumed", "by", t.c.ID)
+	if t.s.plan.Resume != nil {
+		t.s.plan.Resume()
+	}
 	if t.s.plan.Wake != nil {
 		t.s.plan.Wake()
 	}

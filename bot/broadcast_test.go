@@ -388,3 +388,19 @@ func TestBroadcastProgressIsOneMessageEditedInPlace(t *testing.T) {
 	require.Len(t, ed.edits, 2)
 	assert.Contains(t, ed.edits[1], "is finished: sent 2")
 }
+
+func TestBroadcastQueueingResumesAfterACrash(t *testing.T) {
+	e := newEngine(t)
+	e.onboard("coord")
+	e.onboard("amal")
+	// confirmed, then the process died before the first entry was written
+	b := &store.Broadcast{TextAR: "نص", Audience: store.Audience{Kind: store.AudienceEveryone}, Status: store.BroadcastQueued, CreatedAt: e.now}
+	require.NoError(t, e.st.CreateBroadcast(b))
+	assert.Empty(t, e.pending(true))
+	e.restart()
+	e.build()
+	require.NoError(t, e.svc.ResumeBroadcasts())
+	assert.Len(t, e.pending(true), 2)
+	require.NoError(t, e.svc.ResumeBroadcasts())
+	assert.Len(t, e.pending(true), 2, "resuming twice queues nobody twice")
+}

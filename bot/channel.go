@@ -109,6 +109,11 @@ func (f HandlerFunc) HandleIncoming(ctx context.Context, in Incoming) { f(ctx, i
 // mark them unreachable until they write again.
 var ErrRecipientGone = errors.New("recipient gone")
 
+// ErrChannelDown means a channel cannot send at all for now: its account is
+// logged out, banned, or refused by the platform. Whoever sends in bulk stops
+// on that channel, keeps its queue, and waits for an admin to resume.
+var ErrChannelDown = errors.New("channel down")
+
 // ThrottledError is returned by Send when the platform asks the bot to wait.
 type ThrottledError struct{ RetryAfter time.Duration }
 

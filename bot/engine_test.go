@@ -192,8 +192,12 @@ func TestForgetErasesThePersonButKeepsTotals(t *testing.T) {
 	_, err := e.st.ContactByAddress("test:huda")
 	require.NoError(t, err, "no keeps the data")
 
+	require.NoError(t, e.st.Enqueue(store.OutboxEntry{To: "test:huda", Text: "a reminder queued before she left", Bulk: true}))
 	e.say("huda", "/forget")
 	assert.Contains(t, e.say("huda", "yes"), e.en(messages.ForgetDone))
+	queued, err := e.st.PendingOutbox("test", true, 0, 100)
+	require.NoError(t, err)
+	assert.Empty(t, queued, "nothing queued reaches a person who asked to be forgotten")
 	_, err = e.st.ContactByAddress("test:huda")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	n, err := e.st.Counts(c.ID)

@@ -34,6 +34,8 @@ func (s *Store) Check() error {
 		checkCampaigns(tx, report)
 		checkPairs(tx, bucketPledges, true, report)
 		checkPairs(tx, bucketSignups, false, report)
+		checkOutbox(tx, report)
+		checkReminders(tx, report)
 		return tx.Bucket(bucketSessions).ForEach(func(k, _ []byte) error {
 			if tx.Bucket(bucketContacts).Get(k) == nil {
 				report("session of missing contact %d", btoi(k))

@@ -368,6 +368,10 @@ func (s *Store) ForgetContact(id uint64) error {
 		if err := tx.Bucket(bucketSessions).Delete(itob(id)); err != nil {
 			return err
 		}
+		// messages still queued for them would reach them after they asked to be forgotten
+		if _, err := s.forgetOutbox(tx, id, c.Addresses); err != nil {
+			return err
+		}
 		pledges, signups := tx.Bucket(bucketPledges), tx.Bucket(bucketSignups)
 		err := forEachCampaignID(tx, func(cid uint64) error {
 			key := pairKey(cid, id)

@@ -34,8 +34,9 @@ const (
 // to count "today" in any time zone.
 const sentKept = 48 * time.Hour
 
-// fillPercent packs the outbox's append-only buckets tighter than bbolt's
-// default half-full pages: keys only ever grow.
+// fillPercent packs the outbox's buckets tighter than bbolt's default
+// half-full pages: new keys come at the end of their channel's lane (or of
+// the bucket), so pages are rarely split in the middle.
 const fillPercent = 0.9
 
 // OutboxButton is a button of a queued message, so a notice's menu survives

@@ -109,7 +109,8 @@ func openError(path string, err error) error {
 // preflight checks an existing file read-only before bbolt opens it for
 // writing: bbolt maps the file and would fault (SIGBUS) reading pages past
 // the end of a truncated file, and a writable open may write to it.
-// An empty file is a new database, as bbolt treats it.
+// An empty file is refused too: bbolt would take it for a new database, but
+// a database truncated to nothing must not start the bot afresh.
 func preflight(path string) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -120,7 +121,7 @@ func preflight(path string) error {
 	case fi.IsDir():
 		return fmt.Errorf("%s is a directory", path)
 	case fi.Size() == 0:
-		return nil
+		return fmt.Errorf("%w: the file is empty (delete it only if this is a new installation)", ErrCorrupt)
 	}
 	db, err := openBolt(path, &bbolt.Options{ReadOnly: true, Timeout: lockTimeout})
 	if err != nil {

@@ -88,13 +88,15 @@ func TestOpenReopensWithData(t *testing.T) {
 	assert.Equal(t, "Salma", got.Name)
 }
 
-func TestOpenEmptyFileIsNewDatabase(t *testing.T) {
+func TestOpenEmptyFileIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mobilise.db")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	s, err := Open(path)
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrCorrupt, "a database truncated to nothing must not start afresh")
+	assert.Contains(t, err.Error(), "mobilise backup")
+	fi, err := os.Stat(path)
 	require.NoError(t, err)
-	require.NoError(t, s.Check())
-	require.NoError(t, s.Close())
+	assert.Zero(t, fi.Size(), "the file is left untouched")
 }
 
 func TestOpenInUseFailsFast(t *testing.T) {

@@ -165,6 +165,9 @@ type Dispatcher struct {
 
 	// wakes has one signal per channel, buffered so Wake never blocks.
 	wakes map[string]chan struct{}
+
+	mu      sync.Mutex
+	runners []*runner
 }
 
 // Option configures a Dispatcher.
@@ -289,6 +292,17 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
+// Resume starts the channels that stopped because they were down (a WhatsApp
+// number banned or refused), once an admin says so.
+func (d *Dispatcher) Resume() {
+	d.mu.Lock()
+	for _, r := range d.runners {
+		r.resume()
+	}
+	d.mu.Unlock()
+	d.Wake()
+}
+
 // Run sends until ctx is cancelled, one loop per channel, and returns once
 // the sends in flight have finished and been recorded.
 func (d *Dispatcher) Run(ctx context.Context) error {
@@ -296,6 +310,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for name, snd := range d.senders {
 		r := newRunner(d, name, snd, prog)
+		d.mu.Lock()
+		d.runners = append(d.runners, r)
+		d.mu.Unlock()
 		wg.Go(func() { r.run(ctx) })
 	}
 	progDone := make(chan struct{})

@@ -619,3 +619,60 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, 100*14*time.Second, outbox.WhatsAppLimits().Estimate(100))
 	assert.Equal(t, 2*24*time.Hour+50*14*time.Second, outbox.WhatsAppLimits().Estimate(450))
 }
+
+// downSender fails every send with bot.ErrChannelDown until it is told to work.
+type downSender struct {
+	mu    sync.Mutex
+	down  bool
+	sent  []string
+	tries int
+}
+
+func (s *downSender) Name() string { return "whatsapp" }
+
+func (s *downSender) Send(_ context.Context, msg bot.Outgoing) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tries++
+	if s.down {
+		return "", fmt.Errorf("whatsapp sending blocked: %w", bot.ErrChannelDown)
+	}
+	s.sent = append(s.sent, msg.To.ID)
+	return fmt.Sprint(len(s.sent)), nil
+}
+
+func (s *downSender) counts() (tries, sent int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tries, len(s.sent)
+}
+
+func TestChannelDownStopsUntilResumedAndLosesNothing(t *testing.T) {
+	clock := newClock(t0)
+	// the stop lasts until Resume, so sleeping toward its end must block, not jump the clock
+	clock.horizon = t0.Add(48 * time.Hour)
+	st := openStore(t, clock)
+	snd := &downSender{down: true}
+	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("whatsapp", outbox.Limits{AtMostOnce: true, Concurrency: 1}))
+	for i := range 3 {
+		require.NoError(t, st.Enqueue(store.OutboxEntry{To: fmt.Sprintf("whatsapp:97059900000%d", i), Text: "hi"}))
+	}
+	start(t, d)
+	require.Eventually(t, func() bool { tries, _ := snd.counts(); return tries >= 1 }, 10*time.Second, time.Millisecond)
+
+	// a day passes and new messages are queued: a channel that is down is not tried again
+	clock.Set(t0.Add(24 * time.Hour))
+	require.NoError(t, st.Enqueue(store.OutboxEntry{To: "whatsapp:970599000009", Text: "later"}))
+	d.Wake()
+	time.Sleep(100 * time.Millisecond) // room for a wrong send to happen
+	tries, _ := snd.counts()
+	assert.Equal(t, 1, tries, "not tried again until resumed")
+	assert.Equal(t, 4, depth(t, st), "nothing is lost or counted failed")
+
+	snd.mu.Lock()
+	snd.down = false
+	snd.mu.Unlock()
+	d.Resume()
+	require.Eventually(t, func() bool { _, sent := snd.counts(); return sent == 4 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return depth(t, st) == 0 }, 10*time.Second, time.Millisecond)
+}

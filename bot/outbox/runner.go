@@ -127,7 +127,10 @@ type runner struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time
-	failures    int
+	// down is set when the channel reported bot.ErrChannelDown: nothing is
+	// sent until Dispatcher.Resume.
+	down     bool
+	failures int
 	// window holds the start times of the last WindowCap sends, oldest at next.
 	window []time.Time
 	next   int
@@ -646,6 +649,19 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 				}
 				return result{it: it, outcome: aborted}
 			}
+		case errors.Is(err, bot.ErrChannelDown):
+			// the message was refused, not sent: it stays queued, and so does everything else
+			r.mu.Lock()
+			r.down = true
+			r.pausedUntil = r.d.now().Add(downFor)
+			r.mu.Unlock()
+			log.Error("channel down; sending stopped until an admin resumes it", "error", err)
+			if r.lim.AtMostOnce {
+				if err := r.d.st.OutboxNotStarted(e.ID); err != nil {
+					return fail("clearing a message's started mark: %v", err)
+				}
+			}
+			return result{it: it, outcome: aborted}
 		case errors.Is(err, bot.ErrRecipientGone):
 			r.recovered() // the platform answered: the channel works
 			log.Info("recipient gone", "error", err)
@@ -675,6 +691,20 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 			return result{it: it, outcome: retried, notBefore: notBefore}
 		}
 	}
+}
+
+// downFor is how long a channel that is down waits for Resume: in effect, until it comes.
+const downFor = 100 * 365 * 24 * time.Hour
+
+// resume lifts a stop caused by bot.ErrChannelDown.
+func (r *runner) resume() {
+	r.mu.Lock()
+	if r.down {
+		r.down = false
+		r.pausedUntil = time.Time{}
+		r.log.Info("channel resumed")
+	}
+	r.mu.Unlock()
 }
 
 // pause stops the channel's sends for d.

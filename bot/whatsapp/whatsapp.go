@@ -40,11 +40,11 @@ const Name = "whatsapp"
 var (
 	// ErrLoggedOut means the account unlinked the bot (or WhatsApp did):
 	// the session is gone and `mobilise whatsapp link` must be run again.
-	ErrLoggedOut = errors.New("whatsapp logged out")
+	ErrLoggedOut = fmt.Errorf("whatsapp logged out: %w", bot.ErrChannelDown)
 	// ErrSendBlocked means WhatsApp refuses messages from this number for
 	// now (a temporary ban, a reach-out limit or rate limit): stop sending
 	// and let an admin decide when to resume.
-	ErrSendBlocked = errors.New("whatsapp sending blocked")
+	ErrSendBlocked = fmt.Errorf("whatsapp sending blocked: %w", bot.ErrChannelDown)
 	// ErrNotConnected means the channel is not connected (starting,
 	// reconnecting or stopped); nothing was sent, so the send can be retried.
 	ErrNotConnected = errors.New("whatsapp not connected")
@@ -511,7 +511,7 @@ func (c *Channel) handle(ctx context.Context, h bot.Handler, j job) {
 	defer func() {
 		// one bad message must not take the other conversations down
 		if r := recover(); r != nil {
-			c.log.Error("whatsapp: handler panicked", "address", j.in.From.String(), "message_id", j.id, "panic", r)
+			c.log.Error("whatsapp: handler panicked", "message_id", j.id, "panic", r)
 		}
 	}()
 	h.HandleIncoming(ctx, j.in)

@@ -128,6 +128,8 @@ func TestExportAndStatsWhileTheBotRuns(t *testing.T) {
 	opsSeed(t, st)
 	runningBot(t, st, data)
 	env := map[string]string{"MOBILISE_DATA": data}
+	copiesBefore, err := filepath.Glob(filepath.Join(os.TempDir(), "mobilise-copy-*"))
+	require.NoError(t, err)
 
 	code, stdout, stderr := opsRun(t, []string{"stats", "--json"}, env)
 	require.Equal(t, 0, code, stderr)
@@ -142,13 +144,11 @@ func TestExportAndStatsWhileTheBotRuns(t *testing.T) {
 	assert.Len(t, readCSV(t, filepath.Join(out, "pledges.csv")), 4)
 
 	// the bot goes on writing after the copies were taken
-	_, err := st.AddSignup(store.Signup{CampaignID: 1, ContactID: 2})
+	_, err = st.AddSignup(store.Signup{CampaignID: 1, ContactID: 2})
 	require.NoError(t, err)
-	leftovers, err := filepath.Glob(filepath.Join(os.TempDir(), "mobilise-copy-*", dbFileName))
+	copiesAfter, err := filepath.Glob(filepath.Join(os.TempDir(), "mobilise-copy-*"))
 	require.NoError(t, err)
-	for _, l := range leftovers {
-		assert.NotContains(t, l, data, "temporary copies are removed")
-	}
+	assert.ElementsMatch(t, copiesBefore, copiesAfter, "the temporary copies are removed")
 }
 
 func TestBackupRefusesTheLiveDatabase(t *testing.T) {
@@ -213,4 +213,18 @@ func TestConfigFileGivesMaintenanceTheDataDirectory(t *testing.T) {
 	code, stdout, stderr = opsRun(t, []string{"stats"}, map[string]string{"MOBILISE_CONFIG": conf})
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "peace")
+}
+
+func TestBackupFailsClearlyWhenTheBotCannotRead(t *testing.T) {
+	st, data := opsStore(t)
+	runningBot(t, st, data)
+	require.NoError(t, st.Close()) // the copy fails inside the bot, after the answer began
+	file := filepath.Join(t.TempDir(), "b.db")
+	code, _, stderr := opsRun(t, []string{"backup", "--data", data, file}, nil)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "the bot: writing backup")
+	assert.Contains(t, stderr, "database not open")
+	leftovers, err := filepath.Glob(file + "*")
+	require.NoError(t, err)
+	assert.Empty(t, leftovers, "neither the file nor its temporary copy is left")
 }

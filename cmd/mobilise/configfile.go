@@ -23,6 +23,12 @@ const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional,
   whatsapp = false
   flood_burst = 20
   flood_every = "500ms"
+  quiet_hours = "22:00-07:00"           # broadcasts and reminders wait; "off" for none
+  approval_threshold = 500
+  reminder_grace = "1h"
+  whatsapp_min_gap = "8s"
+  whatsapp_max_gap = "20s"
+  whatsapp_daily_cap = 200
   [telegram]
   token = "…"                           # a secret: keep the file mode 0600
   token_file = "/run/secrets/telegram"  # or read the token from this file
@@ -30,6 +36,7 @@ const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional,
   webhook = "https://bot.example.org/telegram"
   listen = "127.0.0.1:8443"
   webhook_secret = "…"                  # a secret too
+  paid_broadcasts = false
 
 Precedence, lowest first: built-in defaults < config file < environment < flags.
 The Telegram token is read from the last of these that sets either it or a
@@ -50,13 +57,22 @@ type fileConfig struct {
 	WhatsApp   *bool          `toml:"whatsapp"`
 	FloodBurst *int           `toml:"flood_burst"`
 	FloodEvery *time.Duration `toml:"flood_every"`
-	Telegram   struct {
-		Token         *string `toml:"token"`
-		TokenFile     *string `toml:"token_file"`
-		APIURL        *string `toml:"api_url"`
-		Webhook       *string `toml:"webhook"`
-		Listen        *string `toml:"listen"`
-		WebhookSecret *string `toml:"webhook_secret"`
+
+	QuietHours        *string        `toml:"quiet_hours"`
+	ApprovalThreshold *int           `toml:"approval_threshold"`
+	ReminderGrace     *time.Duration `toml:"reminder_grace"`
+	WhatsAppMinGap    *time.Duration `toml:"whatsapp_min_gap"`
+	WhatsAppMaxGap    *time.Duration `toml:"whatsapp_max_gap"`
+	WhatsAppDailyCap  *int           `toml:"whatsapp_daily_cap"`
+
+	Telegram struct {
+		Token          *string `toml:"token"`
+		TokenFile      *string `toml:"token_file"`
+		APIURL         *string `toml:"api_url"`
+		Webhook        *string `toml:"webhook"`
+		Listen         *string `toml:"listen"`
+		WebhookSecret  *string `toml:"webhook_secret"`
+		PaidBroadcasts *bool   `toml:"paid_broadcasts"`
 	} `toml:"telegram"`
 }
 
@@ -99,41 +115,31 @@ func (c *Config) applyConfigFile(path string) error {
 		}
 		return fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(keys, ", "))
 	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&c.DataDir, fc.Data)
-	set(&c.TimeZone, fc.TimeZone)
-	set(&c.HTTPAddr, fc.HTTP)
-	set(&c.TelegramAPIURL, fc.Telegram.APIURL)
-	set(&c.TelegramWebhook, fc.Telegram.Webhook)
-	set(&c.TelegramListen, fc.Telegram.Listen)
-	set(&c.TelegramSecret, fc.Telegram.WebhookSecret)
-	if fc.Admins != nil {
-		c.Admins = *fc.Admins
-	}
+	setIf(&c.DataDir, fc.Data)
+	setIf(&c.Admins, fc.Admins)
+	setIf(&c.TimeZone, fc.TimeZone)
+	setIf(&c.LogJSON, fc.LogJSON)
+	setIf(&c.HTTPAddr, fc.HTTP)
+	setIf(&c.HTTPPublic, fc.HTTPPublic)
+	setIf(&c.WhatsApp, fc.WhatsApp)
+	setIf(&c.FloodBurst, fc.FloodBurst)
+	setIf(&c.FloodEvery, fc.FloodEvery)
+	setIf(&c.QuietHours, fc.QuietHours)
+	setIf(&c.ApprovalThreshold, fc.ApprovalThreshold)
+	setIf(&c.ReminderGrace, fc.ReminderGrace)
+	setIf(&c.WhatsAppMinGap, fc.WhatsAppMinGap)
+	setIf(&c.WhatsAppMaxGap, fc.WhatsAppMaxGap)
+	setIf(&c.WhatsAppDailyCap, fc.WhatsAppDailyCap)
+	setIf(&c.TelegramAPIURL, fc.Telegram.APIURL)
+	setIf(&c.TelegramWebhook, fc.Telegram.Webhook)
+	setIf(&c.TelegramListen, fc.Telegram.Listen)
+	setIf(&c.TelegramSecret, fc.Telegram.WebhookSecret)
+	setIf(&c.TelegramPaid, fc.Telegram.PaidBroadcasts)
 	if fc.LogLevel != nil {
 		if err := c.LogLevel.UnmarshalText([]byte(*fc.LogLevel)); err != nil {
 			return fmt.Errorf("config file %s: log_level: %w", path, err)
 		}
 		c.logLevelSet = true
-	}
-	if fc.LogJSON != nil {
-		c.LogJSON = *fc.LogJSON
-	}
-	if fc.HTTPPublic != nil {
-		c.HTTPPublic = *fc.HTTPPublic
-	}
-	if fc.WhatsApp != nil {
-		c.WhatsApp = *fc.WhatsApp
-	}
-	if fc.FloodBurst != nil {
-		c.FloodBurst = *fc.FloodBurst
-	}
-	if fc.FloodEvery != nil {
-		c.FloodEvery = *fc.FloodEvery
 	}
 	tok, tokFile := fc.Telegram.Token, fc.Telegram.TokenFile
 	if err := c.setToken(deref(tok), deref(tokFile), "telegram.token", "telegram.token_file"); err != nil {
@@ -195,6 +201,13 @@ func secretFileOpen(path string) (fs.FileMode, bool) {
 	}
 	mode := fi.Mode().Perm()
 	return mode, mode&0o066 != 0
+}
+
+// setIf sets *dst to *v when the file has the key.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func deref(s *string) string {

@@ -45,9 +45,17 @@ tz = "Europe/London"
 http = "127.0.0.1:9001"
 flood_every = "2s"
 flood_burst = 7
+log_json = true
+whatsapp = true
+quiet_hours = "off"
+approval_threshold = 50
+reminder_grace = "10m"
+whatsapp_daily_cap = 40
 [telegram]
 api_url = "http://file.example"
 listen = "127.0.0.1:9443"
+webhook = "https://bot.example.org/tg"
+paid_broadcasts = true
 `, 0o644)
 	cases := []struct {
 		label string
@@ -72,7 +80,16 @@ listen = "127.0.0.1:9443"
 			assert.Equal(t, 7, c.FloodBurst)
 			assert.Equal(t, "http://file.example", c.TelegramAPIURL)
 			assert.Equal(t, "127.0.0.1:9443", c.TelegramListen)
-			assert.Equal(t, "user", c.ConsoleUser, "keys left out keep their defaults")
+			assert.True(t, c.LogJSON, "a boolean the file sets survives the flags' defaults")
+			assert.True(t, c.WhatsApp)
+			assert.Equal(t, "https://bot.example.org/tg", c.TelegramWebhook)
+			assert.Equal(t, "off", c.QuietHours)
+			assert.Equal(t, 50, c.ApprovalThreshold)
+			assert.Equal(t, 10*time.Minute, c.ReminderGrace)
+			assert.Equal(t, 40, c.WhatsAppDailyCap)
+			assert.True(t, c.TelegramPaid)
+			assert.Equal(t, 8*time.Second, c.WhatsAppMinGap, "keys left out keep their defaults")
+			assert.Equal(t, "user", c.ConsoleUser)
 		}},
 		{"MOBILISE_CONFIG names the file", nil, map[string]string{"MOBILISE_CONFIG": file}, func(t *testing.T, c Config) {
 			assert.Equal(t, "/from/file", c.DataDir)
@@ -95,6 +112,7 @@ listen = "127.0.0.1:9443"
 				assert.Equal(t, "localhost:9003", c.HTTPAddr)
 				assert.Equal(t, 3*time.Second, c.FloodEvery)
 				assert.Equal(t, 7, c.FloodBurst)
+				assert.True(t, c.LogJSON)
 			}},
 	}
 	for _, tc := range cases {

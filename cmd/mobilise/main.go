@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 	_ "time/tzdata" // the coalition's time zone must load on machines without zoneinfo
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/term"
 
 	"mobilise/bot"
@@ -75,9 +77,9 @@ func newLogger(cfg Config, w io.Writer, consoleMode bool) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(redactingHandler{slog.NewJSONHandler(w, opts)})
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(redactingHandler{slog.NewTextHandler(w, opts)})
 }
 
 // serve runs the bot until ctx is cancelled or, in the terminal chat, the input ends.
@@ -122,6 +124,7 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		bot.WithSendPlan(bot.SendPlan{
 			Estimate: func(ch string, n int) time.Duration { return disp.Limits(ch).Estimate(n) },
 			Wake:     func() { disp.Wake() },
+			Resume:   func() { disp.Resume() },
 		}),
 		bot.WithRoleChangeHook(func(ctx context.Context) {
 			for _, r := range refreshers {
@@ -158,7 +161,12 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		channels = append(channels, tg)
 		refreshers = append(refreshers, tg)
 		// the outbox paces Telegram itself: its sender hands every 429 back at once
-		tgOut, err := telegram.New(cfg.TelegramToken, telegramOptions(cfg, log, telegram.WithMaxThrottleWait(0))...)
+		// and keeps a connection per send in flight, not the default two
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(outbox.TelegramLimits().Concurrency, outbox.TelegramPaidLimits().Concurrency)
+		tgOut, err := telegram.New(cfg.TelegramToken, telegramOptions(cfg, log,
+			telegram.WithMaxThrottleWait(0),
+			telegram.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: tr}))...)
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
@@ -182,11 +190,17 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		}
 		channels = append(channels, wa)
 	}
+	reg := prometheus.NewRegistry()
+	m := instrument(reg, st)
 	for _, ch := range channels {
-		svc.AddSender(ch)
+		svc.AddSender(m.sender(ch))
 		if _, ok := outSenders[ch.Name()]; !ok {
 			outSenders[ch.Name()] = ch
 		}
+	}
+	// the outbox's sends are counted too
+	for name, snd := range outSenders {
+		outSenders[name] = m.sender(snd)
 	}
 	telegramLimits := outbox.TelegramLimits()
 	if cfg.TelegramPaid {
@@ -207,8 +221,16 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			}
 		}),
 	)
+	if err := svc.ResumeBroadcasts(); err != nil {
+		log.Error("resuming broadcasts", "error", err)
+	}
 	sched := newScheduler(loc, log.With("comp", "scheduler"), svc)
-	return runChannels(ctx, log, svc, channels, consoleMode, disp.Run, sched.run)
+	stopOps, err := startOps(ctx, cfg, log, st, reg, channels)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
+	return runChannels(ctx, log, m.handler(svc), channels, consoleMode, disp.Run, sched.run)
 }
 
 // telegramOptions are the options every Telegram client of the bot shares.

@@ -31,10 +31,10 @@ type metrics struct {
 }
 
 // instrument registers the bot's metrics on reg (with the Go runtime's and
-// the process's) and returns h and each channel decorated to count and time
-// what passes through them: pass the handler to the channels' Run and the
-// senders to Service.AddSender and the outbox.
-func instrument(reg *prometheus.Registry, st *store.Store, h bot.Handler, channels []bot.Channel) (bot.Handler, []bot.Sender) {
+// the process's, and the figures read from st at each scrape) and returns
+// the metrics, whose handler and sender decorate the engine and the channels
+// to count and time what passes through them.
+func instrument(reg *prometheus.Registry, st *store.Store) *metrics {
 	m := &metrics{
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mobilise_updates_received_total",
@@ -54,17 +54,7 @@ func instrument(reg *prometheus.Registry, st *store.Store, h bot.Handler, channe
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newStoreCollector(st))
-	senders := make([]bot.Sender, len(channels))
-	for i, ch := range channels {
-		name := ch.Name()
-		// series exist from the start, so rates work from the first scrape
-		m.updates.WithLabelValues(name)
-		for _, o := range []string{outcomeSent, outcomeFailed, outcomeBlocked, outcomeRateLimited} {
-			m.sends.WithLabelValues(name, o)
-		}
-		senders[i] = m.sender(ch)
-	}
-	return m.handler(h), senders
+	return m
 }
 
 // handler counts and times each call of next, labelled by the sender's channel.
@@ -80,6 +70,11 @@ func (m *metrics) handler(next bot.Handler) bot.Handler {
 // sender wraps s to count the outcome of each Send. The wrapper keeps s's
 // Linker, since the engine asks senders for share links.
 func (m *metrics) sender(s bot.Sender) bot.Sender {
+	// series exist from the start, so rates work from the first scrape
+	m.updates.WithLabelValues(s.Name())
+	for _, o := range []string{outcomeSent, outcomeFailed, outcomeBlocked, outcomeRateLimited} {
+		m.sends.WithLabelValues(s.Name(), o)
+	}
 	cs := &countingSender{Sender: s, sends: m.sends}
 	if l, ok := s.(bot.Linker); ok {
 		return &countingLinker{countingSender: cs, Linker: l}

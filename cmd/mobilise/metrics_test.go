@@ -173,8 +173,9 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	handled := 0
 	reg := prometheus.NewRegistry()
-	h, senders := instrument(reg, st, bot.HandlerFunc(func(context.Context, bot.Incoming) { handled++ }), []bot.Channel{tg, wa})
-	require.Len(t, senders, 2)
+	m := instrument(reg, st)
+	h := m.handler(bot.HandlerFunc(func(context.Context, bot.Incoming) { handled++ }))
+	senders := []bot.Sender{m.sender(tg), m.sender(wa)}
 
 	_, isLinker := senders[0].(bot.Linker)
 	assert.True(t, isLinker, "the decorator keeps Telegram's share links")
@@ -232,7 +233,7 @@ func TestMetricsScrape(t *testing.T) {
 func TestMetricsScrapeFailsOnAClosedStore(t *testing.T) {
 	st, _ := opsStore(t)
 	reg := prometheus.NewRegistry()
-	instrument(reg, st, bot.HandlerFunc(func(context.Context, bot.Incoming) {}), nil)
+	instrument(reg, st)
 	require.NoError(t, st.Close())
 	srv := httptest.NewServer(opsMux(st, reg, nil, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
@@ -294,7 +295,7 @@ func TestStartOpsServesAndStops(t *testing.T) {
 	cfg.DataDir = dir
 	cfg.HTTPAddr = "127.0.0.1:0"
 	reg := prometheus.NewRegistry()
-	instrument(reg, st, bot.HandlerFunc(func(context.Context, bot.Incoming) {}), nil)
+	instrument(reg, st)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop, err := startOps(ctx, cfg, log, st, reg, nil)
