@@ -112,3 +112,11 @@ func (h *harness) checkTranscript(name string) string {
 	require.Equal(h.t, string(want), got, "transcript %s differs; run go test ./bot -update to accept, then read the diff", name)
 	return got
 }
+
+// roleOf is the stored role, citizen when none.
+func (h *harness) roleOf(c *store.Contact) store.Role {
+	if c.Role == "" {
+		return store.RoleCitizen
+	}
+	return c.Role
+}

@@ -71,3 +71,27 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, cs)
 }
+
+func TestRegisterInstitutionInEnglishAndRejection(t *testing.T) {
+	h := newHarness(t)
+	h.checkTranscript("register_en.txt")
+	insts, err := h.st.Institutions("")
+	require.NoError(t, err)
+	require.Len(t, insts, 1)
+	assert.Equal(t, store.InstitutionRejected, insts[0].Status)
+	assert.Equal(t, []string{"gaza", "khan_yunis"}, insts[0].Governorates)
+	rep, err := h.st.ContactByAddress("console:rep")
+	require.NoError(t, err)
+	assert.Equal(t, store.RoleCitizen, h.roleOf(rep), "a rejected applicant stays a citizen")
+}
+
+func TestCampaignFlowArabic(t *testing.T) {
+	h := newHarness(t)
+	h.checkTranscript("campaign_ar.txt")
+	c, err := h.st.CampaignByCode("salam")
+	require.NoError(t, err)
+	assert.Equal(t, 12, c.Target)
+	n, err := h.st.Counts(c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n.Pledges)
+}
