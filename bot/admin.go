@@ -197,6 +197,10 @@ func (t *turn) cmdAppoint(arg string) error {
 	if c == nil {
 		return err
 	}
+	if t.s.roleOf(c) == store.RoleAdmin {
+		t.say(messages.AdminAlreadyAdmin, nil)
+		return t.mainMenu("")
+	}
 	return t.setRole(c, store.RoleCoordinator, "coordinator_appointed")
 }
 

@@ -346,11 +346,6 @@ func (s *Service) broadcastText(textAR, textEN string, c *store.Campaign, lang, 
 	if c == nil {
 		return text, nil
 	}
-	if channel == "whatsapp" {
-		// numbered buttons on a bulk message would collide with the person's
-		// current menu, so WhatsApp gets the command to type instead
-		return text + "\n\n" + s.cat.Text(lang, messages.BroadcastOpenCampaign, nil) + ": " + messages.Isolate("/campaign "+c.Code), nil
-	}
 	return text, [][]Button{{{Text: s.cat.Text(lang, messages.BroadcastOpenCampaign, nil), Payload: "/campaign " + c.Code}}}
 }
 
@@ -372,7 +367,8 @@ func (t *turn) submitBroadcast(urgent bool) error {
 		CampaignID: aud.CampaignID, TextAR: t.data("text_ar"), TextEN: t.data("text_en"), Audience: aud,
 		Urgent: urgent, CreatedBy: t.c.ID, CreatedAt: t.s.now().UTC(), Status: store.BroadcastAwaitingApproval,
 	}
-	needsApproval := t.s.approvalThreshold > 0 && len(rs) > t.s.approvalThreshold && t.role != store.RoleAdmin
+	// an admin's account can be stolen too: a large broadcast always takes a second person
+	needsApproval := t.s.approvalThreshold > 0 && len(rs) > t.s.approvalThreshold
 	if err := t.s.store.CreateBroadcast(b); err != nil {
 		return fmt.Errorf("storing broadcast: %w", err)
 	}
@@ -635,11 +631,21 @@ func (s *Service) BroadcastProgress(ctx context.Context, id uint64) error {
 		"Failed": messages.FormatNumber(lang, b.Failed), "Blocked": messages.FormatNumber(lang, b.Blocked),
 		"Left": messages.FormatNumber(lang, b.Left()),
 	}
-	key := messages.BroadcastProgress
+	msg := Outgoing{To: to, Lang: lang}
 	if b.Status == store.BroadcastDone {
-		key = messages.BroadcastDone
+		msg.Text = s.cat.Text(lang, messages.BroadcastDone, data)
+	} else {
+		msg.Text = s.cat.Text(lang, messages.BroadcastProgress, data)
+		done := b.Sent + b.Failed + b.Blocked
+		if elapsed := s.now().Sub(b.QueuedAt); done > 0 && elapsed > 0 && !b.QueuedAt.IsZero() {
+			perMinute := float64(done) / elapsed.Minutes()
+			left := time.Duration(float64(b.Left()) / perMinute * float64(time.Minute))
+			msg.Text += "\n" + s.cat.Text(lang, messages.BroadcastRate, map[string]any{
+				"Rate": messages.FormatNumber(lang, int(perMinute+0.5)), "Left": s.duration(lang, left),
+			})
+		}
+		msg.Buttons = [][]Button{{{Text: s.cat.Text(lang, messages.BroadcastCancelButton, nil), Payload: "/broadcast cancel " + strconv.FormatUint(b.ID, 10)}}}
 	}
-	msg := Outgoing{To: to, Lang: lang, Text: s.cat.Text(lang, key, data)}
 	if ed, ok := s.senders[to.Channel].(Editor); ok && b.StatusMessage[to.String()] != "" {
 		if err := ed.Edit(ctx, b.StatusMessage[to.String()], msg); err == nil {
 			return nil
@@ -670,7 +676,8 @@ func (s *Service) BroadcastProgress(ctx context.Context, id uint64) error {
 // an admin has paused sending; bulk messages that are not urgent wait out
 // quiet hours.
 func (s *Service) Hold(now time.Time, urgent, bulk bool) time.Time {
-	if p, err := s.store.Pause(); err == nil && p.Paused {
+	// when the switch cannot be read, hold rather than risk sending through a pause
+	if p, err := s.store.Pause(); err != nil || p.Paused {
 		return now.Add(30 * time.Second)
 	}
 	if !bulk || urgent {

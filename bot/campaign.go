@@ -269,7 +269,7 @@ func (s *Service) targetReachedNotices(c *store.Campaign) ([]Notice, error) {
 		if p.ContactID == 0 {
 			return nil
 		}
-		notices = append(notices, Notice{ContactID: p.ContactID, Kind: "target_reached", RequireConsent: true, Render: func(lang string) (string, [][]Button) {
+		notices = append(notices, Notice{ContactID: p.ContactID, Kind: "target_reached", RequireConsent: true, Bulk: true, Render: func(lang string) (string, [][]Button) {
 			return s.cat.Text(lang, messages.PledgeTargetReached, map[string]any{
 				"Title":  title(c, lang),
 				"Target": messages.FormatNumber(lang, c.Target),

@@ -370,13 +370,11 @@ func (t *turn) cmdCloseCampaign(code string) error {
 	if c == nil {
 		return err
 	}
-	c, err = t.s.store.UpdateCampaign(c.ID, func(c *store.Campaign) error {
-		c.Closed = true
-		return nil
-	})
+	notices, err := t.s.closeCampaign(c)
 	if err != nil {
-		return fmt.Errorf("closing campaign: %w", err)
+		return err
 	}
+	t.notify(notices...)
 	if err := t.audit("campaign_closed", map[string]string{"campaign_id": strconv.FormatUint(c.ID, 10)}); err != nil {
 		return err
 	}

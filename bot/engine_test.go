@@ -236,17 +236,16 @@ func TestBackupRestoresTheConversationState(t *testing.T) {
 // TestRoles runs every privileged command as every role: only the roles at
 // or above the command's are let through.
 func TestRoles(t *testing.T) {
-	privileged := map[string]store.Role{
-		"/newcampaign":         store.RoleCoordinator,
-		"/closecampaign walk":  store.RoleCoordinator,
-		"/stats":               store.RoleCoordinator,
-		"/pending":             store.RoleAdmin,
-		"/approve 1":           store.RoleAdmin,
-		"/reject 1":            store.RoleAdmin,
-		"/appoint test:target": store.RoleAdmin,
-		"/dismiss test:target": store.RoleAdmin,
-		"/members":             store.RoleAdmin,
+	// every privileged command, with an argument that makes it do something
+	args := map[string]string{
+		"closecampaign": "walk", "approve": "1", "reject": "1", "appoint": "test:target", "dismiss": "test:target",
+		"approvebroadcast": "1", "rejectbroadcast": "1", "stats": "walk", "remind": "list", "broadcast": "list",
 	}
+	privileged := map[string]store.Role{}
+	for name, role := range bot.PrivilegedCommands() {
+		privileged[strings.TrimSpace("/"+name+" "+args[name])] = role
+	}
+	require.Len(t, privileged, 15, "a new privileged command needs a case here")
 	people := []struct {
 		id   string
 		role store.Role
@@ -272,6 +271,15 @@ func TestRoles(t *testing.T) {
 				got := e.say(p.id, cmd)
 				refused := strings.Contains(got, e.en(messages.ErrNotAllowed))
 				assert.Equal(t, !p.role.AtLeast(min), refused, "%s as %s: %q", cmd, p.role, got)
+				assert.NotEmpty(t, got, "every command answers")
+				if refused {
+					var actions []string
+					require.NoError(t, e.st.Audit(func(a *store.AuditEntry) error { actions = append(actions, a.Action); return nil }))
+					assert.Empty(t, actions, "a refused command changes nothing")
+					p, err := e.st.Pause()
+					require.NoError(t, err)
+					assert.False(t, p.Paused)
+				}
 			})
 		}
 	}
@@ -308,8 +316,6 @@ func TestFloodControl(t *testing.T) {
 func TestButtonsAndExpiredMenus(t *testing.T) {
 	e := newEngine(t)
 	e.say("amal", "/start")
-	msgs := e.rec.sent
-	_ = msgs
 	e.svc.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "test", ID: "amal"}, Text: "/language"})
 	out := e.rec.take("amal")
 	require.Len(t, out, 1)
@@ -417,20 +423,20 @@ func TestLinkingTwoAccountsMakesOnePerson(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, n.Pledges, "two accounts, not yet linked, count twice")
 
-	assert.Contains(t, from("/link 000000"), e.cat.Text("ar", messages.LinkBadCode, nil))
+	assert.Contains(t, from("/link 00000000"), e.cat.Text("ar", messages.LinkBadCode, nil))
 	out := e.say("amal", "/link")
-	code := regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	code := regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`).FindStringSubmatch(out)
 	require.Len(t, code, 2, out)
 	assert.Contains(t, e.say("amal", "/link "+code[1]), e.en(messages.LinkSame))
 	out = e.say("amal", "/link")
-	code = regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	code = regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`).FindStringSubmatch(out)
 	require.Len(t, code, 2, out)
 	e.now = e.now.Add(11 * time.Minute)
 	assert.Contains(t, from("/link "+code[1]), e.cat.Text("ar", messages.LinkBadCode, nil), "codes expire")
 	e.now = e.now.Add(-11 * time.Minute)
 
 	out = e.say("amal", "/link")
-	code = regexp.MustCompile(`/link \x{2068}?(\d{6})`).FindStringSubmatch(out)
+	code = regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`).FindStringSubmatch(out)
 	require.Len(t, code, 2, out)
 	assert.Contains(t, from("/link "+code[1]), "wa:970599123456")
 
@@ -443,4 +449,20 @@ func TestLinkingTwoAccountsMakesOnePerson(t *testing.T) {
 	assert.Equal(t, 1, n.Pledges, "linked, the person counts once")
 	require.NoError(t, e.st.Check())
 	assert.Contains(t, from("/mydata"), "test:amal", "either account shows the one record")
+}
+
+func TestLinkCodesCannotBeGuessed(t *testing.T) {
+	e := newEngine(t)
+	e.onboard("amal")
+	out := e.say("amal", "/link")
+	code := regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`).FindStringSubmatch(out)
+	require.Len(t, code, 2, out)
+	e.onboard("mallory")
+	for range 5 {
+		assert.Contains(t, e.say("mallory", "/link aaaaaaaa"), e.en(messages.LinkBadCode))
+	}
+	assert.Contains(t, e.say("mallory", "/link "+code[1]), e.en(messages.LinkTooMany), "after five wrong codes even the right one is refused for an hour")
+	m, err := e.st.ContactByAddress("test:mallory")
+	require.NoError(t, err)
+	assert.Len(t, m.Addresses, 1, "nothing was linked")
 }

@@ -66,7 +66,7 @@ func (s *Service) pledgerNotices(c *store.Campaign, kind string, text func(lang 
 	var notices []Notice
 	err := s.store.Pledges(c.ID, func(p *store.Pledge) error {
 		if p.ContactID != 0 {
-			notices = append(notices, Notice{ContactID: p.ContactID, Kind: kind, RequireConsent: true,
+			notices = append(notices, Notice{ContactID: p.ContactID, Kind: kind, RequireConsent: true, Bulk: true,
 				Render: func(lang string) (string, [][]Button) { return text(lang), nil }})
 		}
 		return nil
@@ -108,45 +108,12 @@ func (s *Service) RunLifecycle(ctx context.Context) error {
 		if c.Closed || c.EndAt.IsZero() || now.Before(c.EndAt) {
 			continue
 		}
-		claimed, err := s.claimCampaign(c.ID, func(c *store.Campaign) bool {
-			if c.Closed {
-				return false
-			}
-			c.Closed = true
-			return true
-		})
+		cn, err := s.closeCampaign(c)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !claimed {
-			continue
-		}
-		s.log.Info("campaign closed", "campaign_id", c.ID)
-		notices = append(notices, Notice{ContactID: c.CreatedBy, Kind: "campaign_closed", Render: func(lang string) (string, [][]Button) {
-			return s.cat.Text(lang, messages.CampaignEndedCreator, map[string]any{"Title": title(c, lang), "Code": c.Code}), nil
-		}})
-		if c.Target <= 0 || !c.Kind.HasPledge() {
-			continue
-		}
-		n, err := s.store.Counts(c.ID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("counting campaign %d: %w", c.ID, err))
-			continue
-		}
-		key := messages.CampaignEndedMissed
-		if n.Pledges >= c.Target {
-			key = messages.CampaignEndedReached
-		}
-		pn, err := s.pledgerNotices(c, "campaign_ended", func(lang string) string {
-			return s.cat.Text(lang, key, map[string]any{"Title": title(c, lang),
-				"Count": messages.FormatNumber(lang, n.Pledges), "Target": messages.FormatNumber(lang, c.Target)})
-		})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		notices = append(notices, pn...)
+		notices = append(notices, cn...)
 	}
 	if len(notices) > 0 {
 		if err := s.notify(ctx, notices); err != nil {
@@ -171,4 +138,54 @@ func (s *Service) claimCampaign(id uint64, change func(c *store.Campaign) bool) 
 		return false, fmt.Errorf("updating campaign %d: %w", id, err)
 	}
 	return true, nil
+}
+
+// closeCampaign closes c, once: its event reminders are dropped, its creator
+// hears of it, and its pledgers are told honestly whether the target was
+// reached. It returns the notices to send; none if c was already closed.
+func (s *Service) closeCampaign(c *store.Campaign) ([]Notice, error) {
+	claimed, err := s.claimCampaign(c.ID, func(c *store.Campaign) bool {
+		if c.Closed {
+			return false
+		}
+		c.Closed = true
+		return true
+	})
+	if err != nil || !claimed {
+		return nil, err
+	}
+	s.log.Info("campaign closed", "campaign_id", c.ID)
+	rs, err := s.store.Reminders()
+	if err != nil {
+		return nil, fmt.Errorf("listing reminders: %w", err)
+	}
+	for _, r := range rs {
+		if r.CampaignID == c.ID && r.Kind == "event" {
+			if err := s.store.DeleteReminder(r.ID); err != nil {
+				return nil, fmt.Errorf("dropping the event reminders of campaign %d: %w", c.ID, err)
+			}
+		}
+	}
+	notices := []Notice{{ContactID: c.CreatedBy, Kind: "campaign_closed", Render: func(lang string) (string, [][]Button) {
+		return s.cat.Text(lang, messages.CampaignEndedCreator, map[string]any{"Title": title(c, lang), "Code": c.Code}), nil
+	}}}
+	if c.Target <= 0 || !c.Kind.HasPledge() {
+		return notices, nil
+	}
+	n, err := s.store.Counts(c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("counting campaign %d: %w", c.ID, err)
+	}
+	key := messages.CampaignEndedMissed
+	if n.Pledges >= c.Target {
+		key = messages.CampaignEndedReached
+	}
+	pn, err := s.pledgerNotices(c, "campaign_ended", func(lang string) string {
+		return s.cat.Text(lang, key, map[string]any{"Title": title(c, lang),
+			"Count": messages.FormatNumber(lang, n.Pledges), "Target": messages.FormatNumber(lang, c.Target)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(notices, pn...), nil
 }

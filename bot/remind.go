@@ -76,6 +76,10 @@ func remindFlow() flow {
 				t.say(messages.RemindBadSpec, nil)
 				return "repeat", nil
 			}
+			if tooOften(spec, t.s.now(), t.s.loc) {
+				t.say(messages.RemindTooOften, nil)
+				return "repeat", nil
+			}
 			t.setData("spec", spec)
 			return "confirm", nil
 		},
@@ -146,6 +150,13 @@ func (t *turn) createReminder() error {
 	if err != nil {
 		return err
 	}
+	// a reminder is a broadcast that repeats: a large audience takes an admin, as a broadcast does
+	if rs, err := t.s.recipients(r.Audience); err != nil {
+		return err
+	} else if t.s.approvalThreshold > 0 && len(rs) > t.s.approvalThreshold && t.role != store.RoleAdmin {
+		t.endFlow()
+		return t.mainMenu(t.text(messages.RemindNeedsAdmin, map[string]any{"Threshold": messages.FormatNumber(t.lang, t.s.approvalThreshold)}))
+	}
 	if err := t.s.store.CreateReminder(r); err != nil {
 		return fmt.Errorf("storing reminder: %w", err)
 	}
@@ -196,7 +207,7 @@ func (t *turn) cancelReminder(arg string) error {
 	n, ok := messages.ParseNumber(strings.TrimPrefix(strings.TrimSpace(arg), "#"))
 	id := uint64(n)
 	if ok && n > 0 {
-		if _, err := t.s.store.Reminder(id); err == nil {
+		if r, err := t.s.store.Reminder(id); err == nil && (r.CreatedBy == t.c.ID || t.role == store.RoleAdmin) {
 			if err := t.s.store.DeleteReminder(id); err != nil {
 				return fmt.Errorf("deleting reminder %d: %w", id, err)
 			}
@@ -256,7 +267,14 @@ func (s *Service) FireDueReminders(ctx context.Context) error {
 			}
 		}
 		if now.Sub(slot) > s.reminderGrace {
-			if err := s.store.MarkReminderMissed(r.ID, slot, next); err != nil {
+			// too late to send; a recurring reminder moves on to its next slot and stays scheduled
+			var err error
+			if r.Spec != "" {
+				_, err = s.store.ClaimReminder(r.ID, slot, next, nil)
+			} else {
+				err = s.store.MarkReminderMissed(r.ID, slot, next)
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("marking reminder %d missed: %w", r.ID, err))
 				continue
 			}

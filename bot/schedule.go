@@ -63,6 +63,29 @@ func nextFire(spec string, after time.Time, loc *time.Location) (time.Time, erro
 	return next.UTC(), nil
 }
 
+// minRepeat is the shortest interval between two sendings of a recurring
+// reminder: more often would be spam, whatever the audience.
+const minRepeat = time.Hour
+
+// tooOften reports whether spec fires twice within minRepeat.
+func tooOften(spec string, now time.Time, loc *time.Location) bool {
+	first, err := nextFire(spec, now, loc)
+	if err != nil {
+		return true
+	}
+	for range 48 { // a day's worth of slots is enough to find a short gap
+		next, err := nextFire(spec, first, loc)
+		if err != nil {
+			return true
+		}
+		if next.Sub(first) < minRepeat {
+			return true
+		}
+		first = next
+	}
+	return false
+}
+
 // weekdayWords are the day names people type, normalised.
 func weekdayWords() map[string]time.Weekday {
 	return map[string]time.Weekday{

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +38,9 @@ type Service struct {
 	flows   map[string]flow
 	cmds    []command
 
-	locks  keyedMutex
-	floods floodControl
+	locks       keyedMutex
+	floods      floodControl
+	linkGuesses guessLimit
 
 	// notifier delivers messages to people other than the one being
 	// answered; the outbox replaces the direct default.
@@ -59,6 +61,9 @@ type Notice struct {
 	Render func(lang string) (string, [][]Button)
 	// AvoidChannel is a channel the notice must not go through (an alert about that channel).
 	AvoidChannel string
+	// Bulk notices go to many people at once (every pledger of a campaign):
+	// they wait out quiet hours and keep to the channel's bulk pace.
+	Bulk bool
 	// RequireConsent drops the notice for people who have not consented to
 	// messages or have said /stop; replies to something they asked for go regardless.
 	RequireConsent bool
@@ -186,6 +191,19 @@ func (s *Service) handle(ctx context.Context, in Incoming) error {
 	c, created, err := s.store.EnsureContact(addr, in.Name, messages.NormalizeLang(in.LangHint))
 	if err != nil {
 		return fmt.Errorf("loading contact %s: %w", addr, err)
+	}
+	// a person on two linked channels is one conversation: lock the person too,
+	// always after the address, so two turns never wait on each other in a circle
+	unlock := s.locks.lock("contact:" + strconv.FormatUint(c.ID, 10))
+	defer unlock()
+	if c.PreferredChannel != in.From.Channel && len(c.Addresses) > 1 {
+		// broadcasts follow the person to the channel they last wrote on
+		if c, err = s.store.UpdateContact(c.ID, func(c *store.Contact) error {
+			c.PreferredChannel = in.From.Channel
+			return nil
+		}); err != nil {
+			return fmt.Errorf("noting the channel of contact %s: %w", addr, err)
+		}
 	}
 	if _, gone := c.Unreachable[addr]; gone {
 		if c, err = s.store.UpdateContact(c.ID, func(c *store.Contact) error {
@@ -330,52 +348,9 @@ func (s *Service) deliverNow(ctx context.Context, notices []Notice) error {
 	return errors.Join(errs...)
 }
 
-// notify hands notices to the notifier, then makes the buttons of each the
-// person's current menu.
+// notify hands notices to the notifier: the outbox, or direct delivery.
 func (s *Service) notify(ctx context.Context, notices []Notice) error {
-	err := s.notifier(ctx, notices)
-	for _, n := range notices {
-		c, cerr := s.store.Contact(n.ContactID)
-		if cerr != nil {
-			continue
-		}
-		if _, buttons := n.Render(messages.NormalizeLang(c.Lang)); len(buttons) > 0 {
-			err = errors.Join(err, s.RememberButtons(c.ID, buttons))
-		}
-	}
-	return err
-}
-
-// RememberButtons makes a notice's buttons the person's current menu, unless
-// they are in the middle of a conversation, so that on channels that number
-// the buttons instead of showing them, typing the number chooses them.
-func (s *Service) RememberButtons(contactID uint64, buttons [][]Button) error {
-	if len(buttons) == 0 {
-		return nil
-	}
-	sess, err := s.store.Session(contactID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		sess = &store.Session{}
-	case err != nil:
-		return fmt.Errorf("loading session of contact %d: %w", contactID, err)
-	}
-	if sess.Flow != "" {
-		return nil
-	}
-	m := &store.Menu{ID: newMenuID()}
-	for _, row := range buttons {
-		for _, b := range row {
-			m.Options = append(m.Options, b.Payload)
-			m.Labels = append(m.Labels, b.Text)
-		}
-	}
-	sess.Menu = m
-	sess.UpdatedAt = s.now().UTC()
-	if err := s.store.PutSession(contactID, sess); err != nil {
-		return fmt.Errorf("saving the menu of contact %d: %w", contactID, err)
-	}
-	return nil
+	return s.notifier(ctx, notices)
 }
 
 // newMenuID returns a short random ID that ties buttons to the menu they were shown with.

@@ -82,7 +82,8 @@ func (t *turn) cmdStart(arg string) error {
 	if !t.c.Consent {
 		return t.startFlow("start", "consent", map[string]string{"open": p.Campaign, "only": "consent"})
 	}
-	if t.c.Stopped {
+	if t.c.Stopped && p.Campaign == "" {
+		// only a plain /start resumes; a share link opens the campaign and no more
 		if err := t.updateContact(func(c *store.Contact) { c.Stopped = false }); err != nil {
 			return err
 		}
@@ -251,6 +252,10 @@ func languageFlow() flow {
 
 func (t *turn) cmdStop(string) error {
 	if err := t.updateContact(func(c *store.Contact) { c.Stopped = true }); err != nil {
+		return err
+	}
+	// broadcasts already queued for them must not arrive after they said stop
+	if _, err := t.s.store.OutboxWithdrawBulk(t.c.ID, t.c.Addresses); err != nil {
 		return err
 	}
 	t.say(messages.StopDone, nil)

@@ -126,18 +126,20 @@ func (t *turn) finish() error {
 			}
 		}
 	}
+	var errs []error
 	for _, r := range t.replies {
 		if err := t.s.send(t.ctx, r); err != nil {
-			return err
+			errs = append(errs, err)
+			break
 		}
 	}
+	// what the turn did is stored: the people it concerns hear of it even if the reply failed
 	if len(t.notices) > 0 {
 		if err := t.s.notify(t.ctx, t.notices); err != nil {
-			// the person's own request succeeded; a notice that failed is the notifier's to retry
 			t.s.log.Warn("delivering notices", "count", len(t.notices), "error", err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // notify queues notices for other people, sent once the turn's replies are out.
@@ -175,6 +177,10 @@ func (t *turn) dispatch() error {
 	}
 	if t.sess.Flow == "" {
 		if cmd, ok := keywordCommand(text); ok {
+			if cmd == "/start" && !t.c.OnboardedAt.IsZero() {
+				// a greeting is not a request to resume messages after /stop
+				cmd = "/menu"
+			}
 			return t.command(cmd)
 		}
 	}

@@ -395,3 +395,13 @@ const (
 const (
 	RemindNew Key = "remind.new"
 )
+
+// Conversation texts, grouped by flow.
+const (
+	RemindTooOften        Key = "remind.too_often"
+	RemindNeedsAdmin      Key = "remind.needs_admin"
+	LinkTooMany           Key = "link.too_many"
+	AdminAlreadyAdmin     Key = "admin.already_admin"
+	BroadcastCancelButton Key = "broadcast.cancel_button"
+	BroadcastRate         Key = "broadcast.rate"
+)

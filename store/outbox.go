@@ -546,18 +546,43 @@ func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err
 	return removed, nil
 }
 
+// OutboxWithdrawBulk deletes the broadcasts and reminders still queued for a
+// person who said /stop, so nothing bulk reaches them afterwards; messages
+// they asked for (notices) stay. Each counts as cancelled for its broadcast.
+func (s *Store) OutboxWithdrawBulk(contactID uint64, addrs []string) (removed int, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		var err error
+		removed, err = s.removeQueued(tx, contactID, addrs, true)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("withdrawing the queued broadcasts of contact %d: %w", contactID, err)
+	}
+	return removed, nil
+}
+
 // forgetOutbox is OutboxForget inside tx, so ForgetContact can do both in
 // one transaction.
 func (s *Store) forgetOutbox(tx *bbolt.Tx, contactID uint64, addrs []string) (int, error) {
+	return s.removeQueued(tx, contactID, addrs, false)
+}
+
+// removeQueued deletes the entries for a contact or its addresses; bulkOnly
+// keeps the notices.
+func (s *Store) removeQueued(tx *bbolt.Tx, contactID uint64, addrs []string, bulkOnly bool) (int, error) {
 	var ids []uint64
 	err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var e struct {
 			ID        uint64 `json:"id"`
 			To        string `json:"to"`
 			ContactID uint64 `json:"contact_id"`
+			Bulk      bool   `json:"bulk"`
 		}
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("decoding outbox entry %x: %w", k, err)
+		}
+		if bulkOnly && !e.Bulk {
+			return nil
 		}
 		if contactID != 0 && e.ContactID == contactID || slices.Contains(addrs, e.To) {
 			ids = append(ids, e.ID)

@@ -359,7 +359,7 @@ func (d *Dispatcher) Notify(_ context.Context, notices []bot.Notice) error {
 		}
 		lang := messages.NormalizeLang(c.Lang)
 		text, buttons := n.Render(lang)
-		entries = append(entries, store.OutboxEntry{To: to, ContactID: c.ID, Text: text, Buttons: outboxButtons(buttons), Lang: lang, Kind: n.Kind})
+		entries = append(entries, store.OutboxEntry{To: to, ContactID: c.ID, Text: text, Buttons: outboxButtons(buttons), Lang: lang, Kind: n.Kind, Bulk: n.Bulk})
 	}
 	if len(entries) > 0 {
 		if err := d.st.Enqueue(entries...); err != nil {

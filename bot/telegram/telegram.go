@@ -305,10 +305,17 @@ func (c *Channel) Edit(ctx context.Context, messageID string, msg bot.Outgoing) 
 	if len(parts) == 0 {
 		return fmt.Errorf("telegram: editMessageText in %s: empty text", msg.To)
 	}
+	markup, err := inlineKeyboard(msg.Buttons)
+	if err != nil {
+		return fmt.Errorf("telegram: editMessageText in %s: %w", msg.To, err)
+	}
+	params := &tgbot.EditMessageTextParams{ChatID: msg.To.ID, MessageID: id, Text: escapeHTML(parts[0]), ParseMode: tgmodels.ParseModeHTML}
+	if markup != nil {
+		// an edit without a keyboard removes the one the message had
+		params.ReplyMarkup = markup
+	}
 	err = c.call(ctx, func(ctx context.Context) error {
-		_, err := c.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
-			ChatID: msg.To.ID, MessageID: id, Text: escapeHTML(parts[0]), ParseMode: tgmodels.ParseModeHTML,
-		})
+		_, err := c.api.EditMessageText(ctx, params)
 		return err
 	})
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {

@@ -408,12 +408,12 @@ func TestE2ECoreFlows(t *testing.T) {
 		{
 			label: "arabic", lang: "ar", hello: "مرحبا", langNo: "1", consent: "اه",
 			gov: "٧", wantGov: "ramallah", second: "٢", first: "١",
-			stop: "ايقاف", again: "مرحبا", forgetKeepsNo: "٢", forgetYesNo: "١", friendSkipsGov: "١٧",
+			stop: "ايقاف", again: "/start", forgetKeepsNo: "٢", forgetYesNo: "١", friendSkipsGov: "١٧",
 		},
 		{
 			label: "english", lang: "en", hello: "/start", langNo: "٢", consent: "yes",
 			gov: "Hebron", wantGov: "hebron", second: "2", first: "1",
-			stop: "ايقاف", again: "start", forgetKeepsNo: "2", forgetYesNo: "1", friendSkipsGov: "17",
+			stop: "ايقاف", again: "/start", forgetKeepsNo: "2", forgetYesNo: "1", friendSkipsGov: "17",
 		},
 	}
 	for _, tc := range cases {
@@ -636,7 +636,9 @@ func TestE2EInstitutionRegistration(t *testing.T) {
 			assert.Contains(t, note, e.cat.Text(tc.adminLang, messages.AdminNewApplication, map[string]any{
 				"ID": messages.Isolate(strconv.FormatUint(inst.ID, 10)), "Name": instName,
 			}))
-			assert.Equal(t, e.labels(tc.adminLang, messages.AdminApproveButton, messages.AdminRejectButton), menu(t, note), "the notice's buttons as numbered lines")
+			id0 := strconv.FormatUint(inst.ID, 10)
+			assert.Contains(t, note, "• "+e.tx(tc.adminLang, messages.AdminApproveButton)+": /approve "+id0, "the notice's buttons as the commands to type")
+			assert.Contains(t, note, "• "+e.tx(tc.adminLang, messages.AdminRejectButton)+": /reject "+id0)
 
 			// the admin, another WhatsApp number, approves from the list of applications
 			pending := e.one(admin, "/pending")
@@ -667,11 +669,11 @@ func TestE2EInstitutionRegistration(t *testing.T) {
 	}
 }
 
-// TestE2ENoticeButtonsAnsweredByNumber shows that the numbered options under
-// a notice (here the admin's "new application" with Approve and Reject)
-// cannot be answered by number on WhatsApp: the number picks from the last
-// menu the admin was asked, not from the notice.
-func TestE2ENoticeButtonsAnsweredByNumber(t *testing.T) {
+// TestE2ENoticeButtonsShowTheCommand checks that the buttons under a notice
+// (the admin's "new application" with Approve and Reject) show on WhatsApp as
+// the commands to type, not as numbers that would collide with the menu the
+// admin was last shown; and that a greeting after /stop does not resume.
+func TestE2ENoticeButtonsShowTheCommand(t *testing.T) {
 	admin := waUser{Number: "970599000900", Name: "Admin"}
 	e := newWAE2E(t, admin.addr())
 	e.onboard(admin, "en")
@@ -681,14 +683,19 @@ func TestE2ENoticeButtonsAnsweredByNumber(t *testing.T) {
 		e.one(rep, text)
 	}
 	note := only(t, admin, e.say(rep, "1"))
-	require.Equal(t, e.labels("en", messages.AdminApproveButton, messages.AdminRejectButton), menu(t, note))
+	assert.Contains(t, note, "• "+e.cat.Text("en", messages.AdminApproveButton, nil)+": /approve 1")
+	assert.Contains(t, note, "• "+e.cat.Text("en", messages.AdminRejectButton, nil)+": /reject 1")
 
-	// the admin answers the notice as its numbered lines invite
-	got := only(t, admin, e.say(admin, "1"))
+	got := only(t, admin, e.say(admin, "/approve 1"))
 	assert.Contains(t, got, e.cat.Text("en", messages.AdminApproved, map[string]any{"Name": "مركز الحوار"}))
 	insts, err := e.st.Institutions(store.InstitutionApproved)
 	require.NoError(t, err)
 	assert.Len(t, insts, 1)
+
+	e.one(rep, "stop")
+	require.True(t, e.contact(rep.addr()).Stopped)
+	e.one(rep, "hello")
+	assert.True(t, e.contact(rep.addr()).Stopped, "a greeting is not a request to resume")
 }
 
 func TestE2EIgnoredMessages(t *testing.T) {
@@ -825,7 +832,7 @@ func TestE2ELIDAndPhoneAreOnePerson(t *testing.T) {
 }
 
 // linkCodePattern finds the code of a /link answer; Isolate may wrap it.
-var linkCodePattern = regexp.MustCompile(`/link \x{2068}?(\d{6})`)
+var linkCodePattern = regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`)
 
 // arabicIndic writes the ASCII digits of s as Arabic-Indic digits.
 func arabicIndic(s string) string {

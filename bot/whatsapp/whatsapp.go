@@ -685,15 +685,25 @@ func recipientJID(id string) (types.JID, error) {
 	return types.NewJID(digits, types.DefaultUserServer), nil
 }
 
-// renderText appends msg's buttons as numbered lines, numbered across rows.
+// renderText appends msg's buttons as lines. A menu's options are numbered
+// across rows, so the person answers with the number. A button that stands
+// for a command (its payload starts with "/", as on a notice) shows the
+// command to type instead: a number there would collide with the menu the
+// person was last shown.
 func renderText(msg bot.Outgoing) string {
 	var b strings.Builder
 	b.WriteString(msg.Text)
 	n := 0
+	first := true
 	for _, row := range msg.Buttons {
 		for _, btn := range row {
-			if n == 0 && msg.Text != "" {
+			if first && msg.Text != "" {
 				b.WriteString("\n")
+			}
+			first = false
+			if strings.HasPrefix(btn.Payload, "/") {
+				fmt.Fprintf(&b, "\n• %s: %s", btn.Text, btn.Payload)
+				continue
 			}
 			n++
 			fmt.Fprintf(&b, "\n%d. %s", n, btn.Text)
