@@ -98,6 +98,24 @@ func timeStep(prompt messages.Key, key string, optional, allowNow bool, check fu
 	}
 }
 
+// parseHours reads one to three numbers of hours (1 to 720), in any digits,
+// as a comma-separated list.
+func parseHours(s string) (string, bool) {
+	fields := strings.FieldsFunc(messages.ToASCIIDigits(s), func(r rune) bool { return r == ' ' || r == ',' || r == '،' })
+	if len(fields) == 0 || len(fields) > 3 {
+		return "", false
+	}
+	var out []string
+	for _, f := range fields {
+		n, ok := messages.ParseNumber(f)
+		if !ok || n < 1 || n > 720 {
+			return "", false
+		}
+		out = append(out, strconv.Itoa(n))
+	}
+	return strings.Join(out, ","), true
+}
+
 // parseDateTime reads the date formats people type: 2026-12-31 18:00,
 // 31/12/2026 18:00, with or without the time, in any digits.
 func parseDateTime(s string, loc *time.Location) (time.Time, bool) {
@@ -218,7 +236,26 @@ func newCampaignFlow() flow {
 			}
 			return true
 		}, func(*turn) string { return "place" }),
-		"place": textStep(messages.NewCampaignPlace, "place", maxPlace, false, nil, "confirm"),
+		"place": textStep(messages.NewCampaignPlace, "place", maxPlace, false, nil, "reminders"),
+		"reminders": {
+			ask: func(t *turn) error {
+				t.ask(t.text(messages.NewCampaignReminders, nil), []option{{t.text(messages.CommonSkip, nil), "skip"}})
+				return nil
+			},
+			answer: func(t *turn, a answer) (string, error) {
+				if isSkip(a) {
+					t.setData("reminders", "")
+					return "confirm", nil
+				}
+				hours, ok := parseHours(a.Text)
+				if a.Chosen || !ok {
+					t.say(messages.NewCampaignBadReminders, nil)
+					return "reminders", nil
+				}
+				t.setData("reminders", hours)
+				return "confirm", nil
+			},
+		},
 		"confirm": {
 			ask: func(t *turn) error {
 				t.setData("editing", "")
@@ -263,7 +300,8 @@ func newCampaignFlow() flow {
 				if t.dataKind().HasEvent() {
 					opts = append(opts,
 						option{t.text(messages.NewCampaignFieldEventAt, nil), "event_at"},
-						option{t.text(messages.NewCampaignFieldPlace, nil), "place"})
+						option{t.text(messages.NewCampaignFieldPlace, nil), "place"},
+						option{t.text(messages.NewCampaignFieldReminders, nil), "reminders"})
 				}
 				t.ask(t.text(messages.CommonWhichField, nil), opts)
 				return nil
@@ -302,6 +340,13 @@ func (t *turn) campaignFromData() *store.Campaign {
 		c.EventAt = t.dataTime("event_at")
 		c.EventPlace = t.data("place")
 		c.ReminderOffsets = []time.Duration{24 * time.Hour, time.Hour}
+		if hs := splitList(t.data("reminders")); len(hs) > 0 {
+			c.ReminderOffsets = nil
+			for _, h := range hs {
+				n, _ := strconv.Atoi(h)
+				c.ReminderOffsets = append(c.ReminderOffsets, time.Duration(n)*time.Hour)
+			}
+		}
 	}
 	return c
 }
@@ -333,6 +378,11 @@ func (t *turn) campaignSummary() string {
 	})
 	if c.Kind.HasEvent() {
 		s += "\n" + t.text(messages.CampaignEvent, map[string]any{"When": timeOr(c.EventAt), "Place": or(c.EventPlace)})
+		var hours []string
+		for _, off := range c.ReminderOffsets {
+			hours = append(hours, messages.FormatNumber(t.lang, int(off/time.Hour)))
+		}
+		s += "\n" + t.text(messages.NewCampaignRemindersLine, map[string]any{"Hours": strings.Join(hours, t.text(messages.CommonListSep, nil))})
 	}
 	return s
 }

@@ -405,3 +405,11 @@ const (
 	BroadcastCancelButton Key = "broadcast.cancel_button"
 	BroadcastRate         Key = "broadcast.rate"
 )
+
+// Conversation texts, grouped by flow.
+const (
+	NewCampaignReminders      Key = "newcampaign.reminders"
+	NewCampaignBadReminders   Key = "newcampaign.bad_reminders"
+	NewCampaignFieldReminders Key = "newcampaign.field_reminders"
+	NewCampaignRemindersLine  Key = "newcampaign.reminders_line"
+)
