@@ -76,11 +76,8 @@ func messageSteps(after string) map[string]step {
 				return t.nextOr("text_ar"), nil
 			},
 		},
-		"text_ar": func() step {
-			st := longTextStep(messages.BroadcastTextAR, "text_ar", maxCall, false, "text_en")
-			return st
-		}(),
-		"text_en": longTextStep(messages.BroadcastTextEN, "text_en", maxCall, true, "audience"),
+		"text_ar": textStep(messages.BroadcastTextAR, "text_ar", maxCall, false, true, nil, "text_en"),
+		"text_en": textStep(messages.BroadcastTextEN, "text_en", maxCall, true, true, nil, "audience"),
 		"audience": {
 			ask: func(t *turn) error {
 				opts := []option{
@@ -157,47 +154,31 @@ func broadcastFlow() flow {
 	steps := messageSteps("confirm")
 	steps["confirm"] = step{
 		ask: func(t *turn) error { return t.broadcastPreview() },
+		// not a confirmStep: with two ways to send and a test, a typed yes would
+		// be ambiguous, so only a typed no is read
 		answer: func(t *turn, a answer) (string, error) {
-			switch a.Value {
-			case "send", "urgent":
+			switch {
+			case a.Value == "send" || a.Value == "urgent":
 				return "", t.submitBroadcast(a.Value == "urgent")
-			case "test":
+			case a.Value == "test":
 				t.sendTest()
 				return "confirm", nil
-			case "edit":
+			case a.Value == "edit":
 				return "edit", nil
-			case "cancel":
-				t.endFlow()
-				t.say(messages.CancelDone, nil)
-				return "", t.mainMenu("")
-			}
-			if !a.Chosen && messages.IsNo(a.Text) {
-				t.endFlow()
-				t.say(messages.CancelDone, nil)
-				return "", t.mainMenu("")
+			case a.Value == "cancel" || !a.Chosen && messages.IsNo(a.Text):
+				return "", t.cmdCancel("")
 			}
 			t.sayChoose(a)
 			return "confirm", nil
 		},
 	}
-	steps["edit"] = step{
-		ask: func(t *turn) error {
-			t.ask(t.text(messages.CommonWhichField, nil), []option{
-				{t.text(messages.NewCampaignFieldCall, nil), "text_ar"},
-				{t.text(messages.NewCampaignFieldCallEN, nil), "text_en"},
-				{t.text(messages.BroadcastAudience, nil), "audience"},
-			})
-			return nil
-		},
-		answer: func(t *turn, a answer) (string, error) {
-			if !a.Chosen {
-				t.sayChoose(a)
-				return "edit", nil
-			}
-			t.setData("editing", "1")
-			return a.Value, nil
-		},
-	}
+	steps["edit"] = editStep(func(t *turn) []option {
+		return []option{
+			{t.text(messages.NewCampaignFieldCall, nil), "text_ar"},
+			{t.text(messages.NewCampaignFieldCallEN, nil), "text_en"},
+			{t.text(messages.BroadcastAudience, nil), "audience"},
+		}
+	})
 	return flow{first: "campaign", steps: steps}
 }
 
@@ -250,7 +231,7 @@ func (s *Service) campaignSuffix(id uint64, lang string) string {
 
 // recipients lists who an audience reaches now, on the channels this bot runs.
 func (s *Service) recipients(aud store.Audience) ([]store.Recipient, error) {
-	rs, err := s.store.Recipients(aud, func(ch string) bool { _, ok := s.senders[ch]; return ok })
+	rs, err := s.store.Recipients(aud, s.hasSender)
 	if err != nil {
 		return nil, fmt.Errorf("selecting the audience: %w", err)
 	}
@@ -303,12 +284,8 @@ func (t *turn) broadcastPreview() error {
 			"Channel": messages.Isolate(ch), "Count": messages.FormatNumber(t.lang, perChannel[ch]), "Duration": t.s.duration(t.lang, d),
 		}))
 	}
-	text := t.data("text_ar")
-	if t.lang == "en" && t.data("text_en") != "" {
-		text = t.data("text_en")
-	}
 	t.say(messages.BroadcastPreview, map[string]any{
-		"Text": text, "Audience": t.s.audienceText(aud, t.lang),
+		"Text": inLang(t.lang, t.data("text_ar"), t.data("text_en")), "Audience": t.s.audienceText(aud, t.lang),
 		"Total": messages.FormatNumber(t.lang, len(rs)), "Channels": strings.Join(lines, "\n"),
 		"Duration": t.s.duration(t.lang, longest),
 	})
@@ -336,10 +313,7 @@ func (t *turn) sendTest() {
 // broadcastText renders one recipient's copy: their language, and on
 // WhatsApp their name, so no two messages are the same text.
 func (s *Service) broadcastText(textAR, textEN string, c *store.Campaign, lang, channel, name string) (string, [][]Button) {
-	text := textAR
-	if lang == "en" && textEN != "" {
-		text = textEN
-	}
+	text := inLang(lang, textAR, textEN)
 	if channel == "whatsapp" && name != "" {
 		text = s.cat.Text(lang, messages.BroadcastGreeting, map[string]any{"Name": name}) + "\n\n" + text
 	}
@@ -381,14 +355,10 @@ func (t *turn) submitBroadcast(urgent bool) error {
 	}
 	if needsApproval {
 		notices, err := t.s.adminNotices("broadcast_approval", func(lang string) (string, [][]Button) {
-			text := b.TextAR
-			if lang == "en" && b.TextEN != "" {
-				text = b.TextEN
-			}
 			id := strconv.FormatUint(b.ID, 10)
 			return t.s.cat.Text(lang, messages.BroadcastApprovalRequest, map[string]any{
 					"ID": messages.Isolate(id), "Who": t.personLabel(t.c), "Audience": t.s.audienceText(aud, lang),
-					"Total": messages.FormatNumber(lang, len(rs)), "Text": text,
+					"Total": messages.FormatNumber(lang, len(rs)), "Text": inLang(lang, b.TextAR, b.TextEN),
 				}), [][]Button{{
 					{Text: t.s.cat.Text(lang, messages.BroadcastApproveButton, nil), Payload: "/approvebroadcast " + id},
 					{Text: t.s.cat.Text(lang, messages.BroadcastRejectButton, nil), Payload: "/rejectbroadcast " + id},
@@ -470,7 +440,7 @@ func (s *Service) fillBroadcast(b *store.Broadcast) (int, error) {
 		lang := messages.NormalizeLang(r.Lang)
 		text, buttons := s.broadcastText(b.TextAR, b.TextEN, c, lang, ch, r.Name)
 		entries = append(entries, store.OutboxEntry{
-			Channel: ch, To: r.Address, ContactID: r.ContactID, Text: text, Buttons: outboxButtons(buttons),
+			Channel: ch, To: r.Address, ContactID: r.ContactID, Text: text, Buttons: OutboxButtons(buttons),
 			Lang: lang, BroadcastID: b.ID, Kind: "broadcast", Urgent: b.Urgent,
 		})
 	}
@@ -484,14 +454,17 @@ func (s *Service) fillBroadcast(b *store.Broadcast) (int, error) {
 	return len(entries), nil
 }
 
-func outboxButtons(rows [][]Button) [][]store.OutboxButton {
-	var out [][]store.OutboxButton
-	for _, row := range rows {
-		var r []store.OutboxButton
-		for _, b := range row {
-			r = append(r, store.OutboxButton{Text: b.Text, Payload: b.Payload})
+// OutboxButtons converts a menu for storage in the outbox.
+func OutboxButtons(rows [][]Button) [][]store.OutboxButton {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]store.OutboxButton, len(rows))
+	for i, row := range rows {
+		out[i] = make([]store.OutboxButton, len(row))
+		for j, b := range row {
+			out[i][j] = store.OutboxButton{Text: b.Text, Payload: b.Payload}
 		}
-		out = append(out, r)
 	}
 	return out
 }
@@ -621,7 +594,7 @@ func (s *Service) BroadcastProgress(ctx context.Context, id uint64) error {
 	if err != nil {
 		return fmt.Errorf("loading the creator of broadcast %d: %w", id, err)
 	}
-	to, ok := s.reachableAddress(c)
+	to, ok := reachableAddress(c, s.hasSender)
 	if !ok {
 		return nil
 	}

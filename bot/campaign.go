@@ -10,20 +10,20 @@ import (
 	"mobilise/store"
 )
 
-// title returns the campaign's title in lang, falling back to Arabic.
-func title(c *store.Campaign, lang string) string {
-	if lang == "en" && c.TitleEN != "" {
-		return c.TitleEN
+// inLang picks between the Arabic and English forms of a text people
+// wrote: the English for a reader of English when there is one, else the
+// Arabic, which is always given.
+func inLang(lang, ar, en string) string {
+	if lang == "en" && en != "" {
+		return en
 	}
-	return c.TitleAR
+	return ar
 }
 
-func callText(c *store.Campaign, lang string) string {
-	if lang == "en" && c.CallEN != "" {
-		return c.CallEN
-	}
-	return c.CallAR
-}
+// title returns the campaign's title in lang, falling back to Arabic.
+func title(c *store.Campaign, lang string) string { return inLang(lang, c.TitleAR, c.TitleEN) }
+
+func callText(c *store.Campaign, lang string) string { return inLang(lang, c.CallAR, c.CallEN) }
 
 // formatTime shows a time in the coalition's time zone.
 func (t *turn) formatTime(at time.Time) string {

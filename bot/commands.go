@@ -122,10 +122,7 @@ func (s *Service) groupCommand(ctx context.Context, in Incoming) error {
 	if !ok {
 		return nil
 	}
-	lang := messages.NormalizeLang(in.LangHint)
-	if c, err := s.store.ContactByAddress(in.From.String()); err == nil && c.Lang != "" {
-		lang = c.Lang
-	}
+	lang := s.replyLang(in)
 	payload := ""
 	switch name {
 	case "campaign", "pledge", "signup", "share":

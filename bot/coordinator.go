@@ -26,37 +26,6 @@ func (t *turn) cmdNewCampaign(string) error {
 	return t.startFlow("newcampaign", "", nil)
 }
 
-// longTextStep asks for text that may run over several lines.
-func longTextStep(prompt messages.Key, key string, max int, optional bool, next string) step {
-	return step{
-		ask: func(t *turn) error {
-			var opts []option
-			if optional {
-				opts = append(opts, option{t.text(messages.CommonSkip, nil), "skip"})
-			}
-			t.ask(t.text(prompt, nil), opts)
-			return nil
-		},
-		answer: func(t *turn, a answer) (string, error) {
-			if optional && isSkip(a) {
-				t.setData(key, "")
-				return t.nextOr(next), nil
-			}
-			if a.Chosen {
-				t.say(messages.ErrTypeAnswer, nil)
-				return t.sess.Step, nil
-			}
-			v, err := messages.ValidMultiline(a.Text, max)
-			if err != nil {
-				t.say(t.s.inputProblem(err), map[string]any{"Max": messages.FormatNumber(t.lang, max)})
-				return t.sess.Step, nil
-			}
-			t.setData(key, v)
-			return t.nextOr(next), nil
-		},
-	}
-}
-
 // timeStep asks for a date and time; optional steps accept "skip", and
 // "now" where allowNow. check refuses times that do not fit.
 func timeStep(prompt messages.Key, key string, optional, allowNow bool, check func(t *turn, at time.Time) bool, next func(t *turn) string) step {
@@ -150,11 +119,11 @@ func newCampaignFlow() flow {
 		return "confirm"
 	}
 	return flow{first: "title_ar", steps: map[string]step{
-		"title_ar": textStep(messages.NewCampaignTitleAR, "title_ar", maxTitle, false, needArabic, "title_en"),
-		"title_en": textStep(messages.NewCampaignTitleEN, "title_en", maxTitle, true, nil, "call_ar"),
-		"call_ar":  longTextStep(messages.NewCampaignCallAR, "call_ar", maxCall, false, "call_en"),
-		"call_en":  longTextStep(messages.NewCampaignCallEN, "call_en", maxCall, true, "code"),
-		"code": textStep(messages.NewCampaignCode, "code", 30, false, func(t *turn, v string) bool {
+		"title_ar": textStep(messages.NewCampaignTitleAR, "title_ar", maxTitle, false, false, needArabic, "title_en"),
+		"title_en": textStep(messages.NewCampaignTitleEN, "title_en", maxTitle, true, false, nil, "call_ar"),
+		"call_ar":  textStep(messages.NewCampaignCallAR, "call_ar", maxCall, false, true, nil, "call_en"),
+		"call_en":  textStep(messages.NewCampaignCallEN, "call_en", maxCall, true, true, nil, "code"),
+		"code": textStep(messages.NewCampaignCode, "code", 30, false, false, func(t *turn, v string) bool {
 			v = strings.ToLower(v)
 			if !validCode(v) {
 				t.say(messages.NewCampaignBadCode, nil)
@@ -236,7 +205,7 @@ func newCampaignFlow() flow {
 			}
 			return true
 		}, func(*turn) string { return "place" }),
-		"place": textStep(messages.NewCampaignPlace, "place", maxPlace, false, nil, "reminders"),
+		"place": textStep(messages.NewCampaignPlace, "place", maxPlace, false, false, nil, "reminders"),
 		"reminders": {
 			ask: func(t *turn) error {
 				t.ask(t.text(messages.NewCampaignReminders, nil), []option{{t.text(messages.CommonSkip, nil), "skip"}})
@@ -256,65 +225,32 @@ func newCampaignFlow() flow {
 				return "confirm", nil
 			},
 		},
-		"confirm": {
-			ask: func(t *turn) error {
-				t.setData("editing", "")
-				t.ask(t.text(messages.NewCampaignSummary, map[string]any{"Summary": t.campaignSummary()}), []option{
-					{t.text(messages.CommonCreate, nil), "submit"},
-					{t.text(messages.CommonEdit, nil), "edit"},
-					{t.text(messages.CommonCancel, nil), "cancel"},
-				})
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				switch {
-				case a.Value == "submit" || !a.Chosen && messages.IsYes(a.Text):
-					return "", t.createCampaign()
-				case a.Value == "edit":
-					return "edit", nil
-				case a.Value == "cancel" || !a.Chosen && messages.IsNo(a.Text):
-					t.endFlow()
-					t.say(messages.CancelDone, nil)
-					return "", t.mainMenu("")
-				}
-				t.sayChoose(a)
-				return "confirm", nil
-			},
-		},
-		"edit": {
-			ask: func(t *turn) error {
-				opts := []option{
-					{t.text(messages.NewCampaignFieldTitle, nil), "title_ar"},
-					{t.text(messages.NewCampaignFieldTitleEN, nil), "title_en"},
-					{t.text(messages.NewCampaignFieldCall, nil), "call_ar"},
-					{t.text(messages.NewCampaignFieldCallEN, nil), "call_en"},
-					{t.text(messages.NewCampaignFieldCode, nil), "code"},
-					{t.text(messages.NewCampaignFieldKind, nil), "kind"},
-				}
-				if t.dataKind().HasPledge() {
-					opts = append(opts, option{t.text(messages.NewCampaignFieldTarget, nil), "target"})
-				}
+		"confirm": confirmStep(func(t *turn) (string, error) {
+			return t.text(messages.NewCampaignSummary, map[string]any{"Summary": t.campaignSummary()}), nil
+		}, messages.CommonCreate, true, (*turn).createCampaign),
+		"edit": editStep(func(t *turn) []option {
+			opts := []option{
+				{t.text(messages.NewCampaignFieldTitle, nil), "title_ar"},
+				{t.text(messages.NewCampaignFieldTitleEN, nil), "title_en"},
+				{t.text(messages.NewCampaignFieldCall, nil), "call_ar"},
+				{t.text(messages.NewCampaignFieldCallEN, nil), "call_en"},
+				{t.text(messages.NewCampaignFieldCode, nil), "code"},
+				{t.text(messages.NewCampaignFieldKind, nil), "kind"},
+			}
+			if t.dataKind().HasPledge() {
+				opts = append(opts, option{t.text(messages.NewCampaignFieldTarget, nil), "target"})
+			}
+			opts = append(opts,
+				option{t.text(messages.NewCampaignFieldStart, nil), "start"},
+				option{t.text(messages.NewCampaignFieldEnd, nil), "end"})
+			if t.dataKind().HasEvent() {
 				opts = append(opts,
-					option{t.text(messages.NewCampaignFieldStart, nil), "start"},
-					option{t.text(messages.NewCampaignFieldEnd, nil), "end"})
-				if t.dataKind().HasEvent() {
-					opts = append(opts,
-						option{t.text(messages.NewCampaignFieldEventAt, nil), "event_at"},
-						option{t.text(messages.NewCampaignFieldPlace, nil), "place"},
-						option{t.text(messages.NewCampaignFieldReminders, nil), "reminders"})
-				}
-				t.ask(t.text(messages.CommonWhichField, nil), opts)
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				if !a.Chosen {
-					t.sayChoose(a)
-					return "edit", nil
-				}
-				t.setData("editing", "1")
-				return a.Value, nil
-			},
-		},
+					option{t.text(messages.NewCampaignFieldEventAt, nil), "event_at"},
+					option{t.text(messages.NewCampaignFieldPlace, nil), "place"},
+					option{t.text(messages.NewCampaignFieldReminders, nil), "reminders"})
+			}
+			return opts
+		}),
 	}}
 }
 

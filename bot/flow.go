@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"strings"
 
 	"mobilise/messages"
 )
@@ -122,17 +121,19 @@ func (t *turn) yesNoOptions() []option {
 	return []option{{t.text(messages.CommonYes, nil), "yes"}, {t.text(messages.CommonNo, nil), "no"}}
 }
 
-// freeText validates a typed answer: single line, not empty, at most max runes.
-// It says what is wrong and returns ok false when the answer is refused.
-func (t *turn) freeText(a answer, max int) (string, bool) {
+// freeText validates a typed answer: not empty, at most max runes, and on a
+// single line unless multiline. It says what is wrong and returns ok false
+// when the answer is refused.
+func (t *turn) freeText(a answer, max int, multiline bool) (string, bool) {
 	if a.Chosen {
 		t.say(messages.ErrTypeAnswer, nil)
 		return "", false
 	}
-	v, err := messages.ValidText(a.Text, max)
-	if err == nil && strings.ContainsAny(v, "\r\n") {
-		err = messages.ErrControlChars
+	valid := messages.ValidText
+	if multiline {
+		valid = messages.ValidMultiline
 	}
+	v, err := valid(a.Text, max)
 	if err != nil {
 		t.say(t.s.inputProblem(err), map[string]any{"Max": messages.FormatNumber(t.lang, max)})
 		return "", false
@@ -148,4 +149,97 @@ func (t *turn) sayChoose(a answer) {
 		return
 	}
 	t.say(messages.ErrChooseOption, nil)
+}
+
+func isSkip(a answer) bool {
+	return (a.Chosen && a.Value == "skip") || (!a.Chosen && messages.IsSkip(a.Text))
+}
+
+// nextOr returns the step after a field: back to the summary when the person
+// is correcting one field, else normal.
+func (t *turn) nextOr(normal string) string {
+	if t.data("editing") != "" {
+		return "confirm"
+	}
+	return normal
+}
+
+// textStep is a step that asks for text, one line or, where multiline, several,
+// and stores it under key. An optional one offers to skip; check may refuse
+// the text, saying why.
+func textStep(prompt messages.Key, key string, max int, optional, multiline bool, check func(t *turn, v string) bool, next string) step {
+	return step{
+		ask: func(t *turn) error {
+			var opts []option
+			if optional {
+				opts = append(opts, option{t.text(messages.CommonSkip, nil), "skip"})
+			}
+			t.ask(t.text(prompt, nil), opts)
+			return nil
+		},
+		answer: func(t *turn, a answer) (string, error) {
+			if optional && isSkip(a) {
+				t.setData(key, "")
+				return t.nextOr(next), nil
+			}
+			v, ok := t.freeText(a, max, multiline)
+			if !ok || (check != nil && !check(t, v)) {
+				return t.sess.Step, nil
+			}
+			t.setData(key, v)
+			return t.nextOr(next), nil
+		},
+	}
+}
+
+// confirmStep is the "confirm" step that ends a form: it shows the summary
+// and offers submitLabel, edit (where editable: the form has an "edit" step)
+// and cancel. A typed yes submits and a typed no cancels.
+func confirmStep(summary func(t *turn) (string, error), submitLabel messages.Key, editable bool, submit func(t *turn) error) step {
+	return step{
+		ask: func(t *turn) error {
+			t.setData("editing", "")
+			prompt, err := summary(t)
+			if err != nil {
+				return err
+			}
+			opts := []option{{t.text(submitLabel, nil), "submit"}}
+			if editable {
+				opts = append(opts, option{t.text(messages.CommonEdit, nil), "edit"})
+			}
+			t.ask(prompt, append(opts, option{t.text(messages.CommonCancel, nil), "cancel"}))
+			return nil
+		},
+		answer: func(t *turn, a answer) (string, error) {
+			switch {
+			case a.Value == "submit" || !a.Chosen && messages.IsYes(a.Text):
+				return "", submit(t)
+			case editable && a.Value == "edit":
+				return "edit", nil
+			case a.Value == "cancel" || !a.Chosen && messages.IsNo(a.Text):
+				return "", t.cmdCancel("")
+			}
+			t.sayChoose(a)
+			return "confirm", nil
+		},
+	}
+}
+
+// editStep is the "edit" step of a form: it asks which of the fields to
+// correct and goes to that field's step, which then returns to "confirm".
+func editStep(fields func(t *turn) []option) step {
+	return step{
+		ask: func(t *turn) error {
+			t.ask(t.text(messages.CommonWhichField, nil), fields(t))
+			return nil
+		},
+		answer: func(t *turn, a answer) (string, error) {
+			if !a.Chosen {
+				t.sayChoose(a)
+				return "edit", nil
+			}
+			t.setData("editing", "1")
+			return a.Value, nil
+		},
+	}
 }

@@ -120,8 +120,5 @@ func forgetFlow() flow {
 }
 
 func institutionName(inst *store.Institution, lang string) string {
-	if lang == "en" && inst.NameEN != "" {
-		return inst.NameEN
-	}
-	return inst.NameAR
+	return inLang(lang, inst.NameAR, inst.NameEN)
 }

@@ -32,15 +32,6 @@ func (t *turn) cmdRegister(string) error {
 	return t.startFlow("register", "", nil)
 }
 
-// nextOr returns the step after a field: back to the summary when the person
-// is correcting one field, else normal.
-func (t *turn) nextOr(normal string) string {
-	if t.data("editing") != "" {
-		return "confirm"
-	}
-	return normal
-}
-
 func hasArabic(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Arabic, r) }) >= 0
 }
@@ -54,40 +45,10 @@ func needArabic(t *turn, v string) bool {
 	return true
 }
 
-func isSkip(a answer) bool {
-	return (a.Chosen && a.Value == "skip") || (!a.Chosen && messages.IsSkip(a.Text))
-}
-
-// textStep is a step that asks for one line of text and stores it under key.
-func textStep(prompt messages.Key, key string, max int, optional bool, check func(t *turn, v string) bool, next string) step {
-	return step{
-		ask: func(t *turn) error {
-			var opts []option
-			if optional {
-				opts = append(opts, option{t.text(messages.CommonSkip, nil), "skip"})
-			}
-			t.ask(t.text(prompt, nil), opts)
-			return nil
-		},
-		answer: func(t *turn, a answer) (string, error) {
-			if optional && isSkip(a) {
-				t.setData(key, "")
-				return t.nextOr(next), nil
-			}
-			v, ok := t.freeText(a, max)
-			if !ok || (check != nil && !check(t, v)) {
-				return t.sess.Step, nil
-			}
-			t.setData(key, v)
-			return t.nextOr(next), nil
-		},
-	}
-}
-
 func registerFlow() flow {
 	return flow{first: "name_ar", steps: map[string]step{
-		"name_ar": textStep(messages.RegisterNameAR, "name_ar", maxName, false, needArabic, "name_en"),
-		"name_en": textStep(messages.RegisterNameEN, "name_en", maxName, true, nil, "field"),
+		"name_ar": textStep(messages.RegisterNameAR, "name_ar", maxName, false, false, needArabic, "name_en"),
+		"name_en": textStep(messages.RegisterNameEN, "name_en", maxName, true, false, nil, "field"),
 		"field": {
 			ask: func(t *turn) error {
 				var opts []option
@@ -144,14 +105,14 @@ func registerFlow() flow {
 				return "govs", nil
 			},
 		},
-		"person": textStep(messages.RegisterPerson, "person", maxName, false, nil, "contact"),
+		"person": textStep(messages.RegisterPerson, "person", maxName, false, false, nil, "contact"),
 		"contact": {
 			ask: func(t *turn) error {
 				t.ask(t.text(messages.RegisterContact, nil), nil)
 				return nil
 			},
 			answer: func(t *turn, a answer) (string, error) {
-				v, ok := t.freeText(a, maxEmail)
+				v, ok := t.freeText(a, maxEmail, false)
 				if !ok {
 					return "contact", nil
 				}
@@ -169,52 +130,19 @@ func registerFlow() flow {
 				return "contact", nil
 			},
 		},
-		"confirm": {
-			ask: func(t *turn) error {
-				t.setData("editing", "")
-				t.ask(t.text(messages.RegisterSummary, map[string]any{"Summary": t.applicationSummary()}), []option{
-					{t.text(messages.CommonSubmit, nil), "submit"},
-					{t.text(messages.CommonEdit, nil), "edit"},
-					{t.text(messages.CommonCancel, nil), "cancel"},
-				})
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				switch {
-				case a.Value == "submit" || !a.Chosen && messages.IsYes(a.Text):
-					return "", t.submitApplication()
-				case a.Value == "edit":
-					return "edit", nil
-				case a.Value == "cancel" || !a.Chosen && messages.IsNo(a.Text):
-					t.endFlow()
-					t.say(messages.CancelDone, nil)
-					return "", t.mainMenu("")
-				}
-				t.sayChoose(a)
-				return "confirm", nil
-			},
-		},
-		"edit": {
-			ask: func(t *turn) error {
-				t.ask(t.text(messages.CommonWhichField, nil), []option{
-					{t.text(messages.RegisterFieldNameAR, nil), "name_ar"},
-					{t.text(messages.RegisterFieldNameEN, nil), "name_en"},
-					{t.text(messages.RegisterFieldField, nil), "field"},
-					{t.text(messages.RegisterFieldGovernorates, nil), "govs"},
-					{t.text(messages.RegisterFieldPerson, nil), "person"},
-					{t.text(messages.RegisterFieldContact, nil), "contact"},
-				})
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				if !a.Chosen {
-					t.sayChoose(a)
-					return "edit", nil
-				}
-				t.setData("editing", "1")
-				return a.Value, nil
-			},
-		},
+		"confirm": confirmStep(func(t *turn) (string, error) {
+			return t.text(messages.RegisterSummary, map[string]any{"Summary": t.applicationSummary()}), nil
+		}, messages.CommonSubmit, true, (*turn).submitApplication),
+		"edit": editStep(func(t *turn) []option {
+			return []option{
+				{t.text(messages.RegisterFieldNameAR, nil), "name_ar"},
+				{t.text(messages.RegisterFieldNameEN, nil), "name_en"},
+				{t.text(messages.RegisterFieldField, nil), "field"},
+				{t.text(messages.RegisterFieldGovernorates, nil), "govs"},
+				{t.text(messages.RegisterFieldPerson, nil), "person"},
+				{t.text(messages.RegisterFieldContact, nil), "contact"},
+			}
+		}),
 	}}
 }
 

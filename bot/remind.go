@@ -67,7 +67,7 @@ func remindFlow() flow {
 			return nil
 		},
 		answer: func(t *turn, a answer) (string, error) {
-			v, ok := t.freeText(a, 100)
+			v, ok := t.freeText(a, 100, false)
 			if !ok {
 				return "repeat", nil
 			}
@@ -84,34 +84,16 @@ func remindFlow() flow {
 			return "confirm", nil
 		},
 	}
-	steps["confirm"] = step{
-		ask: func(t *turn) error {
-			r, err := t.reminderFromData()
-			if err != nil {
-				return err
-			}
-			t.ask(t.text(messages.RemindSummary, map[string]any{
-				"Text": r.TextAR, "Audience": t.s.audienceText(r.Audience, t.lang),
-				"Next": t.formatTime(r.NextFireAt), "Repeat": t.repeatText(r.Spec),
-			}), []option{
-				{t.text(messages.CommonCreate, nil), "submit"},
-				{t.text(messages.CommonCancel, nil), "cancel"},
-			})
-			return nil
-		},
-		answer: func(t *turn, a answer) (string, error) {
-			switch {
-			case a.Value == "submit" || !a.Chosen && messages.IsYes(a.Text):
-				return "", t.createReminder()
-			case a.Value == "cancel" || !a.Chosen && messages.IsNo(a.Text):
-				t.endFlow()
-				t.say(messages.CancelDone, nil)
-				return "", t.mainMenu("")
-			}
-			t.sayChoose(a)
-			return "confirm", nil
-		},
-	}
+	steps["confirm"] = confirmStep(func(t *turn) (string, error) {
+		r, err := t.reminderFromData()
+		if err != nil {
+			return "", err
+		}
+		return t.text(messages.RemindSummary, map[string]any{
+			"Text": r.TextAR, "Audience": t.s.audienceText(r.Audience, t.lang),
+			"Next": t.formatTime(r.NextFireAt), "Repeat": t.repeatText(r.Spec),
+		}), nil
+	}, messages.CommonCreate, false, (*turn).createReminder)
 	return flow{first: "campaign", steps: steps}
 }
 
@@ -178,10 +160,7 @@ func (t *turn) listReminders() error {
 		if r.Missed || r.NextFireAt.IsZero() {
 			continue
 		}
-		text := r.TextAR
-		if t.lang == "en" && r.TextEN != "" {
-			text = r.TextEN
-		}
+		text := inLang(t.lang, r.TextAR, r.TextEN)
 		if r.Kind == "event" {
 			text = t.campaignTitle(r.CampaignID)
 		}
@@ -307,12 +286,9 @@ func (s *Service) FireDueReminders(ctx context.Context) error {
 
 func (s *Service) missedNotice(r *store.Reminder, slot time.Time) Notice {
 	return Notice{ContactID: r.CreatedBy, Kind: "reminder_missed", Render: func(lang string) (string, [][]Button) {
-		text := r.TextAR
-		if lang == "en" && r.TextEN != "" {
-			text = r.TextEN
-		}
 		return s.cat.Text(lang, messages.RemindMissed, map[string]any{
-			"ID": messages.Isolate(strconv.FormatUint(r.ID, 10)), "At": messages.Isolate(slot.In(s.loc).Format("2006-01-02 15:04")), "Text": text,
+			"ID": messages.Isolate(strconv.FormatUint(r.ID, 10)), "At": messages.Isolate(slot.In(s.loc).Format("2006-01-02 15:04")),
+			"Text": inLang(lang, r.TextAR, r.TextEN),
 		}), nil
 	}}
 }
@@ -347,7 +323,7 @@ func (s *Service) reminderEntries(r *store.Reminder) ([]store.OutboxEntry, error
 			text, buttons = s.broadcastText(r.TextAR, r.TextEN, c, lang, ch, rc.Name)
 		}
 		entries = append(entries, store.OutboxEntry{Channel: ch, To: rc.Address, ContactID: rc.ContactID, Text: text,
-			Buttons: outboxButtons(buttons), Lang: lang, Kind: "reminder"})
+			Buttons: OutboxButtons(buttons), Lang: lang, Kind: "reminder"})
 	}
 	return entries, nil
 }

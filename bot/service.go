@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,10 +158,7 @@ func (s *Service) HandleIncoming(ctx context.Context, in Incoming) {
 			return
 		}
 		s.log.Error("handling message", "channel", in.From.Channel, "error", err)
-		lang := messages.NormalizeLang(in.LangHint)
-		if c, cerr := s.store.ContactByAddress(in.From.String()); cerr == nil && c.Lang != "" {
-			lang = c.Lang
-		}
+		lang := s.replyLang(in)
 		s.sendLogged(ctx, Outgoing{To: in.ReplyTo(), Lang: lang, Text: s.cat.Text(lang, messages.ErrInternal, nil)})
 	}
 }
@@ -177,10 +173,7 @@ func (s *Service) handle(ctx context.Context, in Incoming) error {
 		s.log.Debug("ignoring flood", "address", addr)
 		return nil
 	case floodWarn:
-		lang := messages.NormalizeLang(in.LangHint)
-		if c, err := s.store.ContactByAddress(addr); err == nil && c.Lang != "" {
-			lang = c.Lang
-		}
+		lang := s.replyLang(in)
 		s.sendLogged(ctx, Outgoing{To: in.ReplyTo(), Lang: lang, Text: s.cat.Text(lang, messages.ErrSlowDown, nil)})
 		return nil
 	}
@@ -229,6 +222,15 @@ func (s *Service) handle(ctx context.Context, in Incoming) error {
 		return err
 	}
 	return t.finish()
+}
+
+// replyLang is the language to answer in outside a conversation: the one
+// stored for the writer, else the platform's guess.
+func (s *Service) replyLang(in Incoming) string {
+	if c, err := s.store.ContactByAddress(in.From.String()); err == nil && c.Lang != "" {
+		return c.Lang
+	}
+	return messages.NormalizeLang(in.LangHint)
 }
 
 // roleOf is the one place a person's role is worked out: configured admins
@@ -295,53 +297,62 @@ func (s *Service) sendLogged(ctx context.Context, msg Outgoing) {
 	}
 }
 
-// reachableAddress picks where to reach c: their preferred channel if it
-// works, else any address that is not marked unreachable and has a channel.
-func (s *Service) reachableAddress(c *store.Contact, avoid ...string) (Address, bool) {
-	var best Address
-	for _, raw := range c.Addresses {
-		a, err := ParseAddress(raw)
-		if err != nil || slices.Contains(avoid, a.Channel) {
-			continue
-		}
-		if _, gone := c.Unreachable[raw]; gone {
-			continue
-		}
-		if _, ok := s.senders[a.Channel]; !ok {
-			continue
-		}
-		if a.Channel == c.PreferredChannel {
-			return a, true
-		}
-		if best.IsZero() {
-			best = a
-		}
+// hasSender reports whether the engine can send on channel.
+func (s *Service) hasSender(channel string) bool {
+	_, ok := s.senders[channel]
+	return ok
+}
+
+// reachableAddress is the address store.Contact.ReachableAddress picks for c,
+// parsed; channelOK says which channels may be used.
+func reachableAddress(c *store.Contact, channelOK func(channel string) bool) (Address, bool) {
+	raw, ok := c.ReachableAddress(channelOK)
+	if !ok {
+		return Address{}, false
 	}
-	return best, !best.IsZero()
+	a, err := ParseAddress(raw)
+	return a, err == nil
+}
+
+// ResolveNotice works out the message n becomes: rendered in the contact's
+// language and addressed to their preferred channel if usable, else to their
+// first address that is not unreachable, on a channel other than
+// n.AvoidChannel that channelOK accepts (nil accepts every channel). ok is
+// false when the notice is to be dropped: the contact no longer exists, has
+// not consented or said /stop while n.RequireConsent, or cannot be reached.
+func ResolveNotice(st *store.Store, n Notice, channelOK func(channel string) bool) (msg Outgoing, ok bool, err error) {
+	c, err := st.Contact(n.ContactID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Outgoing{}, false, nil
+	}
+	if err != nil {
+		return Outgoing{}, false, fmt.Errorf("notice %s: %w", n.Kind, err)
+	}
+	if n.RequireConsent && (!c.Consent || c.Stopped) {
+		return Outgoing{}, false, nil
+	}
+	to, ok := reachableAddress(c, func(ch string) bool { return ch != n.AvoidChannel && (channelOK == nil || channelOK(ch)) })
+	if !ok {
+		return Outgoing{}, false, nil
+	}
+	lang := messages.NormalizeLang(c.Lang)
+	text, buttons := n.Render(lang)
+	return Outgoing{To: to, Lang: lang, Text: text, Buttons: buttons}, true, nil
 }
 
 // deliverNow is the default notifier: it sends each notice at once.
 func (s *Service) deliverNow(ctx context.Context, notices []Notice) error {
 	var errs []error
 	for _, n := range notices {
-		c, err := s.store.Contact(n.ContactID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		msg, ok, err := ResolveNotice(s.store, n, s.hasSender)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("loading contact %d: %w", n.ContactID, err))
+			errs = append(errs, err)
 			continue
 		}
-		if n.RequireConsent && (!c.Consent || c.Stopped) {
-			continue
-		}
-		to, ok := s.reachableAddress(c, n.AvoidChannel)
 		if !ok {
 			continue
 		}
-		lang := messages.NormalizeLang(c.Lang)
-		text, buttons := n.Render(lang)
-		if err := s.send(ctx, Outgoing{To: to, Lang: lang, Text: text, Buttons: buttons}); err != nil {
+		if err := s.send(ctx, msg); err != nil {
 			errs = append(errs, fmt.Errorf("notice %s to contact %d: %w", n.Kind, n.ContactID, err))
 		}
 	}

@@ -48,7 +48,6 @@ package outbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -56,7 +55,6 @@ import (
 	"time"
 
 	"mobilise/bot"
-	"mobilise/messages"
 	"mobilise/store"
 )
 
@@ -330,36 +328,24 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 // Notify queues notices for their contacts and wakes the channels; it
-// implements the engine's notifier (bot.WithNotifier). Each notice goes to
-// the contact's preferred channel if usable, else their first address that
-// is not unreachable and has a sender, rendered in their language; a
-// notice that RequireConsent skips people who have not consented or said
-// /stop, and one to a contact that no longer exists or cannot be reached
-// is dropped.
+// implements the engine's notifier (bot.WithNotifier). Each notice is
+// addressed and rendered by bot.ResolveNotice, on the channels that have a
+// sender; one that it drops is not queued.
 func (d *Dispatcher) Notify(_ context.Context, notices []bot.Notice) error {
 	var entries []store.OutboxEntry
 	var errs []error
 	for _, n := range notices {
-		hasSender := func(ch string) bool { _, ok := d.senders[ch]; return ok && ch != n.AvoidChannel }
-		c, err := d.st.Contact(n.ContactID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		msg, ok, err := bot.ResolveNotice(d.st, n, d.hasSender)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("notice %s: %w", n.Kind, err))
+			errs = append(errs, err)
 			continue
 		}
-		if n.RequireConsent && (!c.Consent || c.Stopped) {
-			continue
-		}
-		to, ok := c.ReachableAddress(hasSender)
 		if !ok {
-			d.log.Debug("notice not deliverable", "contact_id", c.ID, "kind", n.Kind)
+			d.log.Debug("notice not deliverable", "contact_id", n.ContactID, "kind", n.Kind)
 			continue
 		}
-		lang := messages.NormalizeLang(c.Lang)
-		text, buttons := n.Render(lang)
-		entries = append(entries, store.OutboxEntry{To: to, ContactID: c.ID, Text: text, Buttons: outboxButtons(buttons), Lang: lang, Kind: n.Kind, Bulk: n.Bulk})
+		entries = append(entries, store.OutboxEntry{To: msg.To.String(), ContactID: n.ContactID, Text: msg.Text,
+			Buttons: bot.OutboxButtons(msg.Buttons), Lang: msg.Lang, Kind: n.Kind, Bulk: n.Bulk})
 	}
 	if len(entries) > 0 {
 		if err := d.st.Enqueue(entries...); err != nil {
@@ -371,19 +357,10 @@ func (d *Dispatcher) Notify(_ context.Context, notices []bot.Notice) error {
 	return errors.Join(errs...)
 }
 
-// outboxButtons converts a menu for storage.
-func outboxButtons(rows [][]bot.Button) [][]store.OutboxButton {
-	if rows == nil {
-		return nil
-	}
-	out := make([][]store.OutboxButton, len(rows))
-	for i, row := range rows {
-		out[i] = make([]store.OutboxButton, len(row))
-		for j, b := range row {
-			out[i][j] = store.OutboxButton{Text: b.Text, Payload: b.Payload}
-		}
-	}
-	return out
+// hasSender reports whether the dispatcher can send on channel.
+func (d *Dispatcher) hasSender(channel string) bool {
+	_, ok := d.senders[channel]
+	return ok
 }
 
 // outgoing turns an entry into the message a channel sends.

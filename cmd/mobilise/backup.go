@@ -20,20 +20,9 @@ func runBackup(args []string, getenv func(string) string, stdout io.Writer, stde
 		fs.PrintDefaults()
 	}
 	dataDir := maintenanceFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	dir, err := dataDir()
-	if err != nil {
-		fmt.Fprintln(stderr, "mobilise backup:", err)
-		return 2
+	dir, code, ok := parseMaintenanceArgs(fs, args, 1, dataDir)
+	if !ok {
+		return code
 	}
 	cfg := Config{DataDir: dir}
 	if _, err := os.Stat(cfg.dbPath()); err != nil {
@@ -60,4 +49,42 @@ func runBackup(args []string, getenv func(string) string, stdout io.Writer, stde
 	}
 	fmt.Fprintf(stdout, "backup written to %s\n", fs.Arg(0))
 	return 0
+}
+
+// parseMaintenanceArgs parses a maintenance command's args into fs (whose
+// output is stderr), checks that nargs arguments are left, and resolves the
+// data directory with dataDir (from maintenanceFlags). When the command is
+// not to run, ok is false and code is its exit status: 0 after --help, 2
+// after a usage error, which is reported.
+func parseMaintenanceArgs(fs *flag.FlagSet, args []string, nargs int, dataDir func() (string, error)) (dir string, code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0, false
+		}
+		return "", 2, false
+	}
+	if fs.NArg() != nargs {
+		fs.Usage()
+		return "", 2, false
+	}
+	dir, err := dataDir()
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
+		return "", 2, false
+	}
+	return dir, 0, true
+}
+
+// readSnapshot runs read on a consistent copy of dataDir's database (see
+// openForReading), then lets the copy go. read's error comes first.
+func readSnapshot(ctx context.Context, dataDir string, read func(st *store.Store) error) error {
+	st, done, err := openForReading(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	err = read(st)
+	if derr := done(); err == nil {
+		err = derr
+	}
+	return err
 }

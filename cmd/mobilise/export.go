@@ -41,34 +41,19 @@ language, so totals and breakdowns still add up.
 	dir := fs.String("dir", "export", "directory to write the CSV files to")
 	noPersonal := fs.Bool("no-personal", false, "leave out personal data (contact IDs, names, addresses, phones, e-mails)")
 	dataDir := maintenanceFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
-	}
-	data, err := dataDir()
-	if err != nil {
-		fmt.Fprintln(stderr, "mobilise export:", err)
-		return 2
-	}
-	st, done, err := openForReading(ctx, data)
-	if err != nil {
-		fmt.Fprintln(stderr, "mobilise export:", err)
-		return 1
+	data, code, ok := parseMaintenanceArgs(fs, args, 0, dataDir)
+	if !ok {
+		return code
 	}
 	var bar *progress
 	if term.IsTerminal(int(stderr.Fd())) {
 		bar = newProgress(stderr, time.Now)
 	}
-	written, err := exportCSV(st, *dir, !*noPersonal, bar)
-	if derr := done(); err == nil {
-		err = derr
-	}
+	var written []exported
+	err := readSnapshot(ctx, data, func(st *store.Store) (err error) {
+		written, err = exportCSV(st, *dir, !*noPersonal, bar)
+		return err
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "mobilise export:", err)
 		return 1

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,30 +60,15 @@ the bot runs.
 	}
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	dataDir := maintenanceFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	data, code, ok := parseMaintenanceArgs(fs, args, 0, dataDir)
+	if !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
-	}
-	data, err := dataDir()
-	if err != nil {
-		fmt.Fprintln(stderr, "mobilise stats:", err)
-		return 2
-	}
-	st, done, err := openForReading(ctx, data)
-	if err != nil {
-		fmt.Fprintln(stderr, "mobilise stats:", err)
-		return 1
-	}
-	rep, err := gatherStats(st)
-	if derr := done(); err == nil {
-		err = derr
-	}
+	var rep *statsReport
+	err := readSnapshot(ctx, data, func(st *store.Store) (err error) {
+		rep, err = gatherStats(st)
+		return err
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "mobilise stats:", err)
 		return 1
