@@ -330,6 +330,22 @@ func (t *turn) createCampaign() error {
 		return t.mainMenu("")
 	}
 	c := t.campaignFromData()
+	// fields corrected one by one, or time passing on the summary, can leave them at odds
+	now := t.s.now()
+	switch {
+	case !c.EndAt.IsZero() && !c.EndAt.After(c.StartAt):
+		t.say(messages.NewCampaignEndBeforeStart, nil)
+		t.setData("editing", "1")
+		return t.goTo("end")
+	case !c.EndAt.IsZero() && !c.EndAt.After(now):
+		t.say(messages.ErrDatePast, nil)
+		t.setData("editing", "1")
+		return t.goTo("end")
+	case c.Kind.HasEvent() && (c.EventAt.IsZero() || !c.EventAt.After(now)):
+		t.say(messages.ErrDatePast, nil)
+		t.setData("editing", "1")
+		return t.goTo("event_at")
+	}
 	err := t.s.store.CreateCampaign(c)
 	if errors.Is(err, store.ErrCodeTaken) {
 		t.say(messages.NewCampaignCodeTaken, map[string]any{"Code": messages.Isolate(c.Code)})

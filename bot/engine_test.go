@@ -193,11 +193,22 @@ func TestForgetErasesThePersonButKeepsTotals(t *testing.T) {
 	require.NoError(t, err, "no keeps the data")
 
 	require.NoError(t, e.st.Enqueue(store.OutboxEntry{To: "test:huda", Text: "a reminder queued before she left", Bulk: true}))
+	huda, err := e.st.ContactByAddress("test:huda")
+	require.NoError(t, err)
+	pendingApp := &store.Institution{NameAR: "مؤسسة هدى", Field: "youth", Governorates: []string{"gaza"}, ContactPerson: "Huda", Phone: "+970599111222", Status: store.InstitutionPending, ApplicantID: huda.ID}
+	decidedApp := &store.Institution{NameAR: "مؤسسة قديمة", Field: "youth", Governorates: []string{"gaza"}, ContactPerson: "Huda", Status: store.InstitutionApproved, ApplicantID: huda.ID}
+	require.NoError(t, e.st.CreateInstitution(pendingApp))
+	require.NoError(t, e.st.CreateInstitution(decidedApp))
 	e.say("huda", "/forget")
 	assert.Contains(t, e.say("huda", "yes"), e.en(messages.ForgetDone))
 	queued, err := e.st.PendingOutbox("test", true, 0, 100)
 	require.NoError(t, err)
 	assert.Empty(t, queued, "nothing queued reaches a person who asked to be forgotten")
+	_, err = e.st.Institution(pendingApp.ID)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a pending application goes with the person")
+	kept, err := e.st.Institution(decidedApp.ID)
+	require.NoError(t, err)
+	assert.Zero(t, kept.ApplicantID, "a member institution stays, no longer tied to them")
 	_, err = e.st.ContactByAddress("test:huda")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	n, err := e.st.Counts(c.ID)

@@ -106,6 +106,9 @@ func forgetFlow() flow {
 				if !yes {
 					return "", t.mainMenu(t.text(messages.ForgetKept, nil))
 				}
+				if err := t.s.forgetApplications(t.c.ID); err != nil {
+					return "", err
+				}
 				if err := t.s.store.ForgetContact(t.c.ID); err != nil {
 					return "", fmt.Errorf("forgetting contact %d: %w", t.c.ID, err)
 				}
@@ -117,6 +120,30 @@ func forgetFlow() flow {
 			},
 		},
 	}}
+}
+
+// forgetApplications removes what a person's membership applications say
+// about them: a pending application goes entirely; a decided one is the
+// coalition's record of a member institution and stays, no longer tied to them.
+func (s *Service) forgetApplications(contactID uint64) error {
+	insts, err := s.store.Institutions("")
+	if err != nil {
+		return fmt.Errorf("listing institutions: %w", err)
+	}
+	for _, inst := range insts {
+		if inst.ApplicantID != contactID {
+			continue
+		}
+		if inst.Status == store.InstitutionPending {
+			err = s.store.DeleteInstitution(inst.ID)
+		} else {
+			_, err = s.store.UpdateInstitution(inst.ID, func(i *store.Institution) error { i.ApplicantID = 0; return nil })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func institutionName(inst *store.Institution, lang string) string {

@@ -107,3 +107,19 @@ func TestNoticesToEveryPledgerAreBulk(t *testing.T) {
 		assert.True(t, n.RequireConsent)
 	}
 }
+
+func TestACampaignIsCheckedAgainWhenItIsCreated(t *testing.T) {
+	e := newEngine(t)
+	e.onboard("coord")
+	e.role("coord", store.RoleCoordinator)
+	// the event is at 12:30 Hebron, an hour from now; the coordinator confirms two hours later
+	e.script("coord", "/newcampaign", "حملة", "skip", "دعوة", "skip", "late", "2", "now", "skip", "2026-12-07 12:30", "Jenin", "skip")
+	e.now = e.now.Add(2 * time.Hour)
+	out := e.say("coord", "1")
+	assert.Contains(t, out, e.en(messages.ErrDatePast))
+	assert.Contains(t, out, "When is the event?")
+	_, err := e.st.CampaignByCode("late")
+	assert.ErrorIs(t, err, store.ErrNotFound, "nothing stored with a time already past")
+	assert.Contains(t, e.say("coord", "2026-12-08 18:00"), "Please check the campaign", "corrected, back to the summary")
+	assert.Contains(t, e.say("coord", "1"), "The campaign is created")
+}

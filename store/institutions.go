@@ -78,3 +78,18 @@ func (s *Store) UpdateInstitution(id uint64, fn func(*Institution) error) (*Inst
 	}
 	return inst, nil
 }
+
+// DeleteInstitution removes an institution's record.
+func (s *Store) DeleteInstitution(id uint64) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketInstitutions)
+		if b.Get(itob(id)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete(itob(id))
+	})
+	if err != nil {
+		return fmt.Errorf("deleting institution %d: %w", id, err)
+	}
+	return nil
+}
