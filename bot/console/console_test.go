@@ -1,0 +1,52 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"mobilise/bot"
+)
+
+func TestConsoleReadsLinesAsMessagesAndPrintsReplies(t *testing.T) {
+	var out bytes.Buffer
+	c := New(strings.NewReader("# a comment\nhello\n:as admin\n/pending\n"), &out, WithEcho(true))
+	var got []bot.Incoming
+	err := c.Run(context.Background(), bot.HandlerFunc(func(ctx context.Context, in bot.Incoming) {
+		got = append(got, in)
+		_, err := c.Send(ctx, bot.Outgoing{To: in.From, Text: "line one\nline two", Buttons: [][]bot.Button{{{Text: "العربية"}, {Text: "English"}}}})
+		require.NoError(t, err)
+		_, err = c.Send(ctx, bot.Outgoing{To: bot.Address{Channel: "console", ID: "someone"}, Text: "a notice"})
+		require.NoError(t, err)
+	}))
+	require.NoError(t, err, "the end of input ends Run cleanly")
+	require.Len(t, got, 2)
+	assert.Equal(t, bot.Address{Channel: "console", ID: "user"}, got[0].From)
+	assert.Equal(t, "hello", got[0].Text)
+	assert.Equal(t, bot.Address{Channel: "console", ID: "admin"}, got[1].From, ":as switches who is typing")
+	want := "# a comment\n> hello\n< line one\n< line two\n<   1. العربية\n<   2. English\n[→ someone]\n< a notice\n" +
+		":as admin\n> /pending\n< line one\n< line two\n<   1. العربية\n<   2. English\n[→ someone]\n< a notice\n"
+	assert.Equal(t, want, out.String())
+}
+
+func TestConsoleStopsWhenCancelled(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	c := New(r, io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, bot.HandlerFunc(func(context.Context, bot.Incoming) {})) }()
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
