@@ -349,6 +349,7 @@ func (t *turn) submitBroadcast(urgent bool) error {
 	t.endFlow()
 	if err := t.audit("broadcast_created", map[string]string{
 		"broadcast_id": strconv.FormatUint(b.ID, 10), "audience": string(aud.Kind), "recipients": strconv.Itoa(len(rs)),
+		"governorate": aud.Governorate, "lang": aud.Lang, "campaign_id": strconv.FormatUint(aud.CampaignID, 10),
 		"urgent": strconv.FormatBool(urgent), "text": b.TextAR,
 	}); err != nil {
 		return err
@@ -506,13 +507,19 @@ func (t *turn) decideBroadcast(arg string, approve bool) error {
 			return err
 		}
 	} else {
-		if _, err := t.s.store.UpdateBroadcast(id, func(b *store.Broadcast) error {
+		_, err := t.s.store.UpdateBroadcast(id, func(b *store.Broadcast) error {
 			if b.Status != store.BroadcastAwaitingApproval {
 				return errClaimed
 			}
 			b.Status = store.BroadcastCancelled
 			return nil
-		}); err != nil {
+		})
+		if errors.Is(err, errClaimed) {
+			// another admin decided first
+			t.say(messages.BroadcastNotFound, map[string]any{"ID": messages.Isolate(strconv.FormatUint(id, 10))})
+			return t.mainMenu("")
+		}
+		if err != nil {
 			return fmt.Errorf("rejecting broadcast %d: %w", id, err)
 		}
 	}
@@ -589,6 +596,31 @@ func (s *Service) BroadcastProgress(ctx context.Context, id uint64) error {
 	b, err := s.store.Broadcast(id)
 	if err != nil {
 		return fmt.Errorf("loading broadcast %d: %w", id, err)
+	}
+	if b.Reported {
+		return nil
+	}
+	if b.Status == store.BroadcastDone {
+		// the final report goes out once, and its counts into the audit log
+		b, err = s.store.UpdateBroadcast(id, func(b *store.Broadcast) error {
+			if b.Reported {
+				return errClaimed
+			}
+			b.Reported = true
+			return nil
+		})
+		if errors.Is(err, errClaimed) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("claiming the report of broadcast %d: %w", id, err)
+		}
+		if err := s.store.AppendAudit(store.AuditEntry{At: s.now().UTC(), ActorID: b.CreatedBy, Action: "broadcast_finished", Details: map[string]string{
+			"broadcast_id": strconv.FormatUint(id, 10), "total": strconv.Itoa(b.Total), "sent": strconv.Itoa(b.Sent),
+			"failed": strconv.Itoa(b.Failed), "blocked": strconv.Itoa(b.Blocked), "cancelled": strconv.Itoa(b.Cancelled),
+		}}); err != nil {
+			return fmt.Errorf("recording broadcast %d in the audit log: %w", id, err)
+		}
 	}
 	c, err := s.store.Contact(b.CreatedBy)
 	if err != nil {

@@ -394,6 +394,17 @@ func TestBroadcastProgressIsOneMessageEditedInPlace(t *testing.T) {
 	require.NoError(t, e.svc.BroadcastProgress(context.Background(), id))
 	require.Len(t, ed.edits, 2)
 	assert.Contains(t, ed.edits[1], "is finished: sent 2")
+	require.NoError(t, e.svc.BroadcastProgress(context.Background(), id))
+	assert.Len(t, ed.edits, 2, "the final report goes out once")
+	var finished []map[string]string
+	require.NoError(t, e.st.Audit(func(a *store.AuditEntry) error {
+		if a.Action == "broadcast_finished" {
+			finished = append(finished, a.Details)
+		}
+		return nil
+	}))
+	require.Len(t, finished, 1)
+	assert.Equal(t, "2", finished[0]["sent"])
 }
 
 func TestBroadcastQueueingResumesAfterACrash(t *testing.T) {

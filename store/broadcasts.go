@@ -68,6 +68,8 @@ type Broadcast struct {
 	QueuedThrough uint64 `json:"queued_through,omitempty"`
 	// AllQueued is set by the transaction that queues the last entry.
 	AllQueued bool `json:"all_queued,omitempty"`
+	// Reported is set once the final report has gone to the creator and the audit log.
+	Reported bool `json:"reported,omitempty"`
 }
 
 // Left returns how many queued messages are not yet accounted for.
