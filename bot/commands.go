@@ -109,6 +109,13 @@ func (t *turn) command(text string) error {
 		t.s.log.Info("refused privileged command", "command", name, "contact_id", t.c.ID, "role", string(t.role))
 		return t.reask()
 	}
+	if name == "help" && t.sess.Flow != "" {
+		// asking for help in the middle of a conversation keeps it: help, then the question again
+		if err := cmd.run(t, arg); err != nil {
+			return err
+		}
+		return t.reask()
+	}
 	if name != "cancel" && t.sess.Flow != "" {
 		t.endFlow()
 	}
@@ -177,7 +184,9 @@ func (t *turn) cmdHelp(string) error {
 	t.sayText(b.String())
 	t.say(messages.HelpStop, nil)
 	t.flush(nil)
-	t.sess.Menu = nil
+	if t.sess.Flow == "" {
+		t.sess.Menu = nil
+	}
 	return nil
 }
 

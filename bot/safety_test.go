@@ -123,3 +123,14 @@ func TestACampaignIsCheckedAgainWhenItIsCreated(t *testing.T) {
 	assert.Contains(t, e.say("coord", "2026-12-08 18:00"), "Please check the campaign", "corrected, back to the summary")
 	assert.Contains(t, e.say("coord", "1"), "The campaign is created")
 }
+
+func TestHelpInTheMiddleOfAWizardKeepsIt(t *testing.T) {
+	e := newEngine(t)
+	e.onboard("rep")
+	e.say("rep", "/register")
+	e.say("rep", "مركز الحوار")
+	out := e.say("rep", "/help")
+	assert.Contains(t, out, e.en(messages.HelpIntro))
+	assert.Contains(t, out, e.en(messages.RegisterNameEN), "then the question again")
+	assert.Contains(t, e.say("rep", "skip"), e.en(messages.RegisterField), "and the wizard goes on")
+}
