@@ -115,37 +115,28 @@ func messageSteps(after string) map[string]step {
 				return after, nil
 			},
 		},
-		"aud_gov": {
-			ask: func(t *turn) error {
-				t.ask(t.text(messages.BroadcastChooseGovernorate, nil), t.governorateOptions())
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				g, ok := t.chosenGovernorate(a)
-				if !ok {
-					t.sayChoose(a)
-					return "aud_gov", nil
-				}
-				t.setData("aud_gov", g)
-				t.setData("editing", "")
-				return after, nil
-			},
+		"aud_gov":  audienceDetailStep(messages.BroadcastChooseGovernorate, "aud_gov", (*turn).governorateOptions, (*turn).chosenGovernorate, after),
+		"aud_lang": audienceDetailStep(messages.BroadcastChooseLang, "aud_lang", (*turn).languageOptions, func(_ *turn, a answer) (string, bool) { return chosenLanguage(a) }, after),
+	}
+}
+
+// audienceDetailStep asks which governorate or language an audience means and
+// stores the choice under key.
+func audienceDetailStep(prompt messages.Key, key string, options func(*turn) []option, pick func(*turn, answer) (string, bool), after string) step {
+	return step{
+		ask: func(t *turn) error {
+			t.ask(t.text(prompt, nil), options(t))
+			return nil
 		},
-		"aud_lang": {
-			ask: func(t *turn) error {
-				t.ask(t.text(messages.BroadcastChooseLang, nil), t.languageOptions())
-				return nil
-			},
-			answer: func(t *turn, a answer) (string, error) {
-				lang, ok := chosenLanguage(a)
-				if !ok {
-					t.sayChoose(a)
-					return "aud_lang", nil
-				}
-				t.setData("aud_lang", lang)
-				t.setData("editing", "")
-				return after, nil
-			},
+		answer: func(t *turn, a answer) (string, error) {
+			v, ok := pick(t, a)
+			if !ok {
+				t.sayChoose(a)
+				return key, nil
+			}
+			t.setData(key, v)
+			t.setData("editing", "")
+			return after, nil
 		},
 	}
 }
