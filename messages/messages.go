@@ -2,8 +2,11 @@
 // the Arabic and English catalogs, number formatting, bidirectional-text
 // isolation, and the normalisation of what people type.
 //
-// Catalogs are go-i18n JSON files embedded from locales/: flat dotted keys
-// (see keys.go), each either a string or a plural object. Arabic plurals
+// Catalogs are go-i18n JSON files embedded from locales/, one or more per
+// language: locales/ar.json and locales/en.json, and for a flow with many
+// messages of its own locales/<area>.ar.json and locales/<area>.en.json.
+// Keys are flat and dotted (see keys*.go), each either a string or a plural
+// object, and defined in exactly one file per language. Arabic plurals
 // carry all six CLDR forms (zero, one, two, few, many, other); English ones
 // carry one and other. Templates use {{.Name}} placeholders; Catalog.Count
 // fills {{.Count}} with the number formatted for the language.
@@ -12,10 +15,11 @@
 // and a key missing in the requested language falls back to English, then to
 // the key itself, so a reply is never empty.
 //
-// To add a message, declare a Key constant in keys.go and add the key, flat
-// (not nested), to both locales/ar.json and locales/en.json. The tests find
-// the new constant by parsing keys.go and fail until both files have it with
-// the same placeholders and, for a plural, every form the language needs.
+// To add a message, declare a Key constant in keys.go (or keys_<area>.go)
+// and add the key, flat (not nested), to the Arabic and the English file of
+// its area. The tests find the new constant by parsing keys*.go and fail
+// until both languages have it with the same placeholders and, for a plural,
+// every form the language needs.
 package messages
 
 import (
@@ -92,11 +96,17 @@ func load(fsys fs.FS) (*Catalog, error) {
 		if lang != Arabic && lang != English {
 			return nil, fmt.Errorf("loading catalog %s: unsupported language %q", p, lang)
 		}
-		ids := map[Key]bool{}
+		ids := c.defined[lang]
+		if ids == nil {
+			ids = map[Key]bool{}
+			c.defined[lang] = ids
+		}
 		for _, m := range mf.Messages {
+			if ids[Key(m.ID)] {
+				return nil, fmt.Errorf("loading catalog %s: key %q is defined in two %s files", p, m.ID, lang)
+			}
 			ids[Key(m.ID)] = true
 		}
-		c.defined[lang] = ids
 		c.localizers[lang] = i18n.NewLocalizer(c.bundle, lang)
 	}
 	for _, lang := range Langs() {

@@ -7,8 +7,10 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,13 +25,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// declaredKeys parses keys.go and returns every constant of type Key,
+// declaredKeys parses keys*.go and returns every constant of type Key,
 // name → value, so keys added later are checked without touching the tests.
 func declaredKeys(t *testing.T) map[string]Key {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "keys.go", nil, 0)
+	files, err := filepath.Glob("keys*.go")
 	require.NoError(t, err)
+	require.NotEmpty(t, files)
 	keys := map[string]Key{}
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		require.NoError(t, err)
+		declaredIn(t, f, keys)
+	}
+	require.NotEmpty(t, keys)
+	return keys
+}
+
+// declaredIn adds the Key constants of one parsed file to keys.
+func declaredIn(t *testing.T, f *ast.File, keys map[string]Key) {
+	t.Helper()
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.CONST {
@@ -57,21 +75,34 @@ func declaredKeys(t *testing.T) map[string]Key {
 				require.True(t, ok && lit.Kind == token.STRING, "key %s in keys.go must be a string literal", name.Name)
 				s, err := strconv.Unquote(lit.Value)
 				require.NoError(t, err)
+				require.NotContains(t, keys, name.Name, "const %s declared twice", name.Name)
 				keys[name.Name] = Key(s)
 			}
 		}
 	}
-	require.NotEmpty(t, keys)
-	return keys
 }
 
-// catalogFile reads one embedded catalog as raw JSON: key → string or plural object.
+// catalogFile reads a language's embedded catalogs as raw JSON, all its
+// files merged: key → string or plural object. A key in two files fails.
 func catalogFile(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	buf, err := locales.ReadFile("locales/" + lang + ".json")
+	paths, err := fs.Glob(locales, "locales/*.json")
 	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(buf, &m), "locales/%s.json", lang)
+	m := map[string]any{}
+	for _, p := range paths {
+		if !strings.HasSuffix(p, "/"+lang+".json") && !strings.HasSuffix(p, "."+lang+".json") {
+			continue
+		}
+		buf, err := locales.ReadFile(p)
+		require.NoError(t, err)
+		var part map[string]any
+		require.NoError(t, json.Unmarshal(buf, &part), p)
+		for k, v := range part {
+			require.NotContains(t, m, k, "%s: key %q is defined in another %s file too", p, k, lang)
+			m[k] = v
+		}
+	}
+	require.NotEmpty(t, m, "no catalog for %s", lang)
 	return m
 }
 
@@ -533,4 +564,24 @@ func TestNameIndexRejectsAmbiguity(t *testing.T) {
 	idx, err := c.nameIndex([]string{"a", "b"}, key, map[string][]string{"a": {"alif"}})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"الف": "a", "a": "a", "alif": "a", "باء": "b", "b": "b"}, idx)
+}
+
+func TestCatalogsSplitAcrossFiles(t *testing.T) {
+	c, err := load(fstest.MapFS{
+		"locales/ar.json":       {Data: []byte(`{"a.one": "واحد"}`)},
+		"locales/en.json":       {Data: []byte(`{"a.one": "one"}`)},
+		"locales/sched.ar.json": {Data: []byte(`{"sched.two": "اثنان"}`)},
+		"locales/sched.en.json": {Data: []byte(`{"sched.two": "two"}`)},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "two", c.Text(English, "sched.two", nil))
+	assert.Equal(t, "واحد", c.Text(Arabic, "a.one", nil))
+	assert.True(t, c.Has(Arabic, "sched.two"))
+
+	_, err = load(fstest.MapFS{
+		"locales/ar.json":      {Data: []byte(`{"a.one": "واحد"}`)},
+		"locales/en.json":      {Data: []byte(`{"a.one": "one"}`)},
+		"locales/dupe.ar.json": {Data: []byte(`{"a.one": "مكرر"}`)},
+	})
+	assert.ErrorContains(t, err, "defined in two")
 }

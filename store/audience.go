@@ -148,7 +148,7 @@ func (s *Store) Recipients(aud Audience, channelOK func(channel string) bool) ([
 		return nil, fmt.Errorf("selecting recipients: %w", err)
 	}
 	var out []Recipient
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		contacts := tx.Bucket(bucketContacts)
 		add := func(k, v []byte) error {
 			var c audienceContact

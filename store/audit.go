@@ -11,7 +11,7 @@ func (s *Store) AppendAudit(e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.stamp()
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -30,5 +30,5 @@ func (s *Store) AppendAudit(e AuditEntry) error {
 // error, which it returns as it is. Like Contacts, fn runs outside any
 // transaction.
 func (s *Store) Audit(fn func(*AuditEntry) error) error {
-	return scanJSON(s.db, bucketAudit, nil, func(_ []byte, e *AuditEntry) error { return fn(e) })
+	return scanJSON(s, bucketAudit, nil, func(_ []byte, e *AuditEntry) error { return fn(e) })
 }

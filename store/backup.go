@@ -15,7 +15,7 @@ import (
 // copy is a bbolt file that Open accepts.
 func (s *Store) WriteBackup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

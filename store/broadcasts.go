@@ -101,7 +101,7 @@ func (s *Store) CreateBroadcast(b *Broadcast) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketBroadcasts)
 		id, err := bk.NextSequence()
 		if err != nil {
@@ -120,7 +120,7 @@ func (s *Store) CreateBroadcast(b *Broadcast) error {
 // Broadcast returns the broadcast with the given ID, or ErrNotFound.
 func (s *Store) Broadcast(id uint64) (*Broadcast, error) {
 	b := &Broadcast{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketBroadcasts), itob(id), b) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketBroadcasts), itob(id), b) }); err != nil {
 		return nil, fmt.Errorf("broadcast %d: %w", id, err)
 	}
 	return b, nil
@@ -129,7 +129,7 @@ func (s *Store) Broadcast(id uint64) (*Broadcast, error) {
 // Broadcasts returns every broadcast in ID order.
 func (s *Store) Broadcasts() ([]Broadcast, error) {
 	var out []Broadcast
-	err := scanJSON(s.db, bucketBroadcasts, nil, func(_ []byte, b *Broadcast) error {
+	err := scanJSON(s, bucketBroadcasts, nil, func(_ []byte, b *Broadcast) error {
 		out = append(out, *b)
 		return nil
 	})
@@ -145,7 +145,7 @@ func (s *Store) Broadcasts() ([]Broadcast, error) {
 // repair.
 func (s *Store) UpdateBroadcast(id uint64, fn func(*Broadcast) error) (*Broadcast, error) {
 	b := &Broadcast{}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketBroadcasts)
 		if err := getJSON(bk, itob(id), b); err != nil {
 			return err
@@ -200,7 +200,7 @@ func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) erro
 	next := 0
 	for {
 		more := false
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.update(func(tx *bbolt.Tx) error {
 			bk := tx.Bucket(bucketBroadcasts)
 			b := &Broadcast{}
 			if err := getJSON(bk, itob(id), b); err != nil {
@@ -262,7 +262,7 @@ func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) erro
 // Messages being sent at that moment still go out. A done broadcast is left
 // as it is; an unknown one gives ErrNotFound.
 func (s *Store) CancelBroadcast(id uint64) (removed int, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		removed = 0
 		bk := tx.Bucket(bucketBroadcasts)
 		b := &Broadcast{}

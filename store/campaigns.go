@@ -19,7 +19,7 @@ func (s *Store) CreateCampaign(c *Campaign) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		codes := tx.Bucket(bucketCampaignCodes)
 		if codes.Get([]byte(rec.Code)) != nil {
 			return fmt.Errorf("%q: %w", rec.Code, ErrCodeTaken)
@@ -45,7 +45,7 @@ func (s *Store) CreateCampaign(c *Campaign) error {
 // Campaign returns the campaign with the given ID, or ErrNotFound.
 func (s *Store) Campaign(id uint64) (*Campaign, error) {
 	c := &Campaign{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketCampaigns), itob(id), c) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketCampaigns), itob(id), c) }); err != nil {
 		return nil, fmt.Errorf("campaign %d: %w", id, err)
 	}
 	return c, nil
@@ -54,7 +54,7 @@ func (s *Store) Campaign(id uint64) (*Campaign, error) {
 // CampaignByCode returns the campaign with the code, in any case, or ErrNotFound.
 func (s *Store) CampaignByCode(code string) (*Campaign, error) {
 	c := &Campaign{}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		id := tx.Bucket(bucketCampaignCodes).Get([]byte(normCode(code)))
 		if id == nil {
 			return ErrNotFound
@@ -70,7 +70,7 @@ func (s *Store) CampaignByCode(code string) (*Campaign, error) {
 // Campaigns returns all campaigns in ID order.
 func (s *Store) Campaigns() ([]Campaign, error) {
 	var out []Campaign
-	err := scanJSON(s.db, bucketCampaigns, nil, func(_ []byte, c *Campaign) error {
+	err := scanJSON(s, bucketCampaigns, nil, func(_ []byte, c *Campaign) error {
 		out = append(out, *c)
 		return nil
 	})
@@ -86,7 +86,7 @@ func (s *Store) Campaigns() ([]Campaign, error) {
 // if another campaign has it).
 func (s *Store) UpdateCampaign(id uint64, fn func(*Campaign) error) (*Campaign, error) {
 	c := &Campaign{}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketCampaigns)
 		if err := getJSON(b, itob(id), c); err != nil {
 			return err

@@ -26,7 +26,7 @@ func (s *Store) Check() error {
 			problems = append(problems, fmt.Errorf(format, args...))
 		}
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		for _, err := range collect(tx.Check()) {
 			report("pages: %w", err)
 		}

@@ -61,12 +61,12 @@ const pageSize = 256
 // outside any transaction, so fn may use the store (even write to it) and a
 // long scan does not pin old pages. Records written during the scan may or
 // may not be seen. fn's error stops the scan and is returned as it is.
-func scanJSON[T any](db *bbolt.DB, bucket, prefix []byte, fn func(key []byte, rec *T) error) error {
+func scanJSON[T any](s *Store, bucket, prefix []byte, fn func(key []byte, rec *T) error) error {
 	var after []byte
 	for {
 		var keys [][]byte
 		var page []T
-		err := db.View(func(tx *bbolt.Tx) error {
+		err := s.view(func(tx *bbolt.Tx) error {
 			c := tx.Bucket(bucket).Cursor()
 			k, v := c.Seek(prefix)
 			if after != nil {

@@ -51,7 +51,7 @@ func (s *Store) EnsureContact(addr, name, lang string) (c *Contact, created bool
 		return nil, false, err
 	}
 	// an upsert: safe for Batch to run again, as c and created are reset
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.batch(func(tx *bbolt.Tx) error {
 		c, created = nil, false
 		contacts := tx.Bucket(bucketContacts)
 		if id := tx.Bucket(bucketAddresses).Get([]byte(addr)); id != nil {
@@ -155,7 +155,7 @@ func normCode(code string) string { return strings.ToLower(strings.TrimSpace(cod
 // Contact returns the contact with the given ID, or ErrNotFound.
 func (s *Store) Contact(id uint64) (*Contact, error) {
 	c := &Contact{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketContacts), itob(id), c) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketContacts), itob(id), c) }); err != nil {
 		return nil, fmt.Errorf("contact %d: %w", id, err)
 	}
 	return c, nil
@@ -186,7 +186,7 @@ func (s *Store) contactByIndex(index []byte, key string) (*Contact, error) {
 		return nil, ErrNotFound
 	}
 	c := &Contact{}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		id := tx.Bucket(index).Get([]byte(key))
 		if id == nil {
 			return ErrNotFound
@@ -206,7 +206,7 @@ func (s *Store) contactByIndex(index []byte, key string) (*Contact, error) {
 // ErrAddressTaken and a share code of another contact ErrCodeTaken.
 func (s *Store) UpdateContact(id uint64, fn func(*Contact) error) (*Contact, error) {
 	var out *Contact
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		c := &Contact{}
 		if err := getJSON(tx.Bucket(bucketContacts), itob(id), c); err != nil {
 			return err
@@ -297,7 +297,7 @@ func syncRefCode(tx *bbolt.Tx, c *Contact, old string) error {
 // scan reads a page at a time), so it may call other Store methods; contacts
 // changed during the scan may be seen either way.
 func (s *Store) Contacts(fn func(*Contact) error) error {
-	return scanJSON(s.db, bucketContacts, nil, func(_ []byte, c *Contact) error { return fn(c) })
+	return scanJSON(s, bucketContacts, nil, func(_ []byte, c *Contact) error { return fn(c) })
 }
 
 // SetReferrer records that the contact came through refCode's owner, if the
@@ -306,7 +306,7 @@ func (s *Store) Contacts(fn func(*Contact) error) error {
 // the referrer was set; ErrNotFound if there is no such contact.
 func (s *Store) SetReferrer(contactID uint64, refCode string) (bool, error) {
 	set := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		contacts := tx.Bucket(bucketContacts)
 		c := &Contact{}
 		if err := getJSON(contacts, itob(contactID), c); err != nil {
@@ -348,7 +348,7 @@ func (s *Store) SetReferrer(contactID uint64, refCode string) (bool, error) {
 // bbolt does not overwrite freed pages at once: until they are reused, the
 // erased bytes may remain in the file's free space and in backups of it.
 func (s *Store) ForgetContact(id uint64) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		contacts := tx.Bucket(bucketContacts)
 		c := &Contact{}
 		if err := getJSON(contacts, itob(id), c); err != nil {
@@ -424,7 +424,7 @@ func (s *Store) LinkAddresses(keepID, mergeID uint64) (*Contact, error) {
 		return nil, fmt.Errorf("linking contact %d to itself", keepID)
 	}
 	var out *Contact
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		contacts := tx.Bucket(bucketContacts)
 		keep, merge := &Contact{}, &Contact{}
 		if err := getJSON(contacts, itob(keepID), keep); err != nil {

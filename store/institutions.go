@@ -16,7 +16,7 @@ func (s *Store) CreateInstitution(inst *Institution) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -35,7 +35,7 @@ func (s *Store) CreateInstitution(inst *Institution) error {
 // Institution returns the institution with the given ID, or ErrNotFound.
 func (s *Store) Institution(id uint64) (*Institution, error) {
 	inst := &Institution{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketInstitutions), itob(id), inst) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketInstitutions), itob(id), inst) }); err != nil {
 		return nil, fmt.Errorf("institution %d: %w", id, err)
 	}
 	return inst, nil
@@ -45,7 +45,7 @@ func (s *Store) Institution(id uint64) (*Institution, error) {
 // in ID order.
 func (s *Store) Institutions(status InstitutionStatus) ([]Institution, error) {
 	var out []Institution
-	err := scanJSON(s.db, bucketInstitutions, nil, func(_ []byte, inst *Institution) error {
+	err := scanJSON(s, bucketInstitutions, nil, func(_ []byte, inst *Institution) error {
 		if status == "" || inst.Status == status {
 			out = append(out, *inst)
 		}
@@ -62,7 +62,7 @@ func (s *Store) Institutions(status InstitutionStatus) ([]Institution, error) {
 // cannot change the ID. ErrNotFound if there is no such institution.
 func (s *Store) UpdateInstitution(id uint64, fn func(*Institution) error) (*Institution, error) {
 	inst := &Institution{}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
 		if err := getJSON(b, itob(id), inst); err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) UpdateInstitution(id uint64, fn func(*Institution) error) (*Inst
 
 // DeleteInstitution removes an institution's record.
 func (s *Store) DeleteInstitution(id uint64) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
 		if b.Get(itob(id)) == nil {
 			return ErrNotFound

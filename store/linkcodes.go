@@ -18,7 +18,7 @@ func linkCodeKey(code string) []byte { return []byte("link_code:" + code) }
 
 // PutLinkCode records that code, until expires, stands for contactID.
 func (s *Store) PutLinkCode(code string, contactID uint64, expires time.Time) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		return putJSON(tx.Bucket(bucketMeta), linkCodeKey(code), linkCode{ContactID: contactID, Expires: expires.UTC()})
 	})
 	if err != nil {
@@ -32,7 +32,7 @@ func (s *Store) PutLinkCode(code string, contactID uint64, expires time.Time) er
 func (s *Store) TakeLinkCode(code string, now time.Time) (uint64, error) {
 	var lc linkCode
 	expired := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if err := getJSON(b, linkCodeKey(code), &lc); err != nil {
 			return err

@@ -20,7 +20,7 @@ const pruneBatch = 32
 // TelegramOffset returns the saved getUpdates offset, 0 if none.
 func (s *Store) TelegramOffset() (int64, error) {
 	var off int64
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		off = int64(btoi(tx.Bucket(bucketMeta).Get(keyTelegramOffset)))
 		return nil
 	}); err != nil {
@@ -31,7 +31,7 @@ func (s *Store) TelegramOffset() (int64, error) {
 
 // SetTelegramOffset saves the getUpdates offset.
 func (s *Store) SetTelegramOffset(offset int64) error {
-	if err := s.db.Batch(func(tx *bbolt.Tx) error {
+	if err := s.batch(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyTelegramOffset, itob(uint64(offset)))
 	}); err != nil {
 		return fmt.Errorf("saving telegram offset %d: %w", offset, err)
@@ -50,7 +50,7 @@ func (s *Store) MarkUpdateHandled(channel string, updateID int64) (first bool, e
 	key := make([]byte, 0, len(channel)+9)
 	key = append(append(append(key, channel...), 0), itob(uint64(updateID))...)
 	now := s.stamp().Unix()
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.batch(func(tx *bbolt.Tx) error {
 		first = false
 		handled := tx.Bucket(bucketHandled)
 		if handled.Get(key) != nil {

@@ -52,7 +52,7 @@ func schemaVersion(tx *bbolt.Tx) uint64 {
 func (s *Store) migrate(list []migration) error {
 	latest := list[len(list)-1].version
 	var current uint64
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		current = schemaVersion(tx)
 		return nil
 	}); err != nil {
@@ -64,7 +64,7 @@ func (s *Store) migrate(list []migration) error {
 	if current == latest {
 		return nil
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error { return applyMigrations(tx, list) })
+	return s.update(func(tx *bbolt.Tx) error { return applyMigrations(tx, list) })
 }
 
 // applyMigrations runs, inside tx, the migrations of list above the file's

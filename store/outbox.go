@@ -281,7 +281,7 @@ func (s *Store) Enqueue(entries ...OutboxEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return writeEntries(tx, entries, false) }); err != nil {
+	if err := s.update(func(tx *bbolt.Tx) error { return writeEntries(tx, entries, false) }); err != nil {
 		return fmt.Errorf("queueing %d messages: %w", len(entries), err)
 	}
 	return nil
@@ -301,7 +301,7 @@ func (s *Store) PendingOutbox(channel string, bulk bool, after uint64, limit int
 	}
 	prefix := outboxPrefix(channel, lane)
 	var out []OutboxEntry
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		resolve := broadcastTexts(tx)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		k, v := c.Seek(outboxKey(channel, lane, after+1))
@@ -426,7 +426,7 @@ func (s *Store) OutboxDone(ids ...uint64) error {
 		return nil
 	}
 	// idempotent: a re-run finds the entries gone and counts nothing twice
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		for _, id := range ids {
 			if _, err := s.removeEntry(tx, id, outcomeSent, ""); err != nil {
 				return err
@@ -449,7 +449,7 @@ func (s *Store) OutboxFailed(id uint64, reason string, blocked bool) error {
 		how = outcomeBlocked
 	}
 	// idempotent, as OutboxDone
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		_, err := s.removeEntry(tx, id, how, reason)
 		return err
 	})
@@ -485,7 +485,7 @@ func updateEntry(tx *bbolt.Tx, id uint64, fn func(*OutboxEntry)) error {
 // in flight) and the entry waits until notBefore. An unknown ID is skipped.
 func (s *Store) OutboxRetry(id uint64, notBefore time.Time, reason string) error {
 	// not Batch: Attempts++ must not run twice
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		return updateEntry(tx, id, func(e *OutboxEntry) {
 			e.Attempts++
 			e.LastError = reason
@@ -516,7 +516,7 @@ func (s *Store) setStarted(ids []uint64, at time.Time) error {
 		return nil
 	}
 	// idempotent: it sets a field to a fixed value
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		for _, id := range ids {
 			if err := updateEntry(tx, id, func(e *OutboxEntry) { e.Started = at }); err != nil {
 				return err
@@ -535,7 +535,7 @@ func (s *Store) setStarted(ids []uint64, at time.Time) error {
 // addrs. Each counts as cancelled for its broadcast. It returns how many it
 // deleted. It reads the whole outbox, which is fine for a rare request.
 func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		var err error
 		removed, err = s.forgetOutbox(tx, contactID, addrs)
 		return err
@@ -550,7 +550,7 @@ func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err
 // person who said /stop, so nothing bulk reaches them afterwards; messages
 // they asked for (notices) stay. Each counts as cancelled for its broadcast.
 func (s *Store) OutboxWithdrawBulk(contactID uint64, addrs []string) (removed int, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		var err error
 		removed, err = s.removeQueued(tx, contactID, addrs, true)
 		return err
@@ -605,7 +605,7 @@ func (s *Store) removeQueued(tx *bbolt.Tx, contactID uint64, addrs []string, bul
 // read ahead are not sent.
 func (s *Store) OutboxQueued(id uint64) (bool, error) {
 	var found bool
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		found = tx.Bucket(bucketOutboxIDs).Get(itob(id)) != nil
 		return nil
 	}); err != nil {
@@ -617,7 +617,7 @@ func (s *Store) OutboxQueued(id uint64) (bool, error) {
 // OutboxDepth returns how many entries wait per channel.
 func (s *Store) OutboxDepth() (map[string]int, error) {
 	depth := map[string]int{}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if i := bytes.IndexByte(k, 0); i >= 0 {
@@ -639,7 +639,7 @@ func (s *Store) OutboxSentSince(channel string, since time.Time) (int, error) {
 	prefix := append([]byte(channel), 0)
 	from := append(bytes.Clone(prefix), itob(uint64(since.Truncate(time.Minute).Unix()))...)
 	n := 0
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutboxSent).Cursor()
 		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			n += int(btoi(v))

@@ -20,7 +20,7 @@ type Pause struct {
 // Pause returns the kill switch's state; unset means not paused.
 func (s *Store) Pause() (Pause, error) {
 	var p Pause
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		err := getJSON(tx.Bucket(bucketMeta), pauseKey, &p)
 		if err == ErrNotFound {
 			return nil
@@ -35,7 +35,7 @@ func (s *Store) Pause() (Pause, error) {
 
 // SetPause turns the kill switch on or off.
 func (s *Store) SetPause(p Pause) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		return putJSON(tx.Bucket(bucketMeta), pauseKey, p)
 	})
 	if err != nil {

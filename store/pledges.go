@@ -43,7 +43,7 @@ func (s *Store) AddPledge(p Pledge) (PledgeResult, error) {
 		res     PledgeResult
 		outcome error // the caller's error: returned from fn it would make Batch retry everyone
 	)
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		res, outcome = PledgeResult{}, nil
 		campaigns := tx.Bucket(bucketCampaigns)
 		ckey := itob(p.CampaignID)
@@ -97,7 +97,7 @@ func isContactID(id uint64) bool { return id != 0 && id&anonBit == 0 }
 // Pledge returns the contact's pledge to the campaign, or ErrNotFound.
 func (s *Store) Pledge(campaignID, contactID uint64) (*Pledge, error) {
 	p := &Pledge{}
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketPledges), pairKey(campaignID, contactID), p)
 	}); err != nil {
 		return nil, fmt.Errorf("pledge of contact %d to campaign %d: %w", contactID, campaignID, err)
@@ -109,12 +109,12 @@ func (s *Store) Pledge(campaignID, contactID uint64) (*Pledge, error) {
 // stopping at fn's first error, which it returns as it is. Like Contacts, fn
 // runs outside any transaction.
 func (s *Store) Pledges(campaignID uint64, fn func(*Pledge) error) error {
-	return scanJSON(s.db, bucketPledges, itob(campaignID), func(_ []byte, p *Pledge) error { return fn(p) })
+	return scanJSON(s, bucketPledges, itob(campaignID), func(_ []byte, p *Pledge) error { return fn(p) })
 }
 
 // ContactPledges returns the contact's pledges in campaign order.
 func (s *Store) ContactPledges(contactID uint64) ([]Pledge, error) {
-	out, err := contactPairs[Pledge](s.db, bucketPledges, contactID)
+	out, err := contactPairs[Pledge](s, bucketPledges, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("pledges of contact %d: %w", contactID, err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) AddSignup(su Signup) (Counts, error) {
 		counts  Counts
 		outcome error
 	)
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		counts, outcome = Counts{}, nil
 		if tx.Bucket(bucketCampaigns).Get(itob(su.CampaignID)) == nil {
 			outcome = ErrCampaignNotFound
@@ -177,7 +177,7 @@ func (s *Store) CancelSignup(campaignID, contactID uint64) (Counts, error) {
 		counts  Counts
 		outcome error
 	)
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		counts, outcome = Counts{}, nil
 		signups := tx.Bucket(bucketSignups)
 		key := pairKey(campaignID, contactID)
@@ -204,7 +204,7 @@ func (s *Store) CancelSignup(campaignID, contactID uint64) (Counts, error) {
 // Signup returns the contact's sign-up for the campaign, or ErrNotFound.
 func (s *Store) Signup(campaignID, contactID uint64) (*Signup, error) {
 	su := &Signup{}
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketSignups), pairKey(campaignID, contactID), su)
 	}); err != nil {
 		return nil, fmt.Errorf("sign-up of contact %d for campaign %d: %w", contactID, campaignID, err)
@@ -216,12 +216,12 @@ func (s *Store) Signup(campaignID, contactID uint64) (*Signup, error) {
 // error, which it returns as it is. Like Contacts, fn runs outside any
 // transaction.
 func (s *Store) Signups(campaignID uint64, fn func(*Signup) error) error {
-	return scanJSON(s.db, bucketSignups, itob(campaignID), func(_ []byte, su *Signup) error { return fn(su) })
+	return scanJSON(s, bucketSignups, itob(campaignID), func(_ []byte, su *Signup) error { return fn(su) })
 }
 
 // ContactSignups returns the contact's sign-ups in campaign order.
 func (s *Store) ContactSignups(contactID uint64) ([]Signup, error) {
-	out, err := contactPairs[Signup](s.db, bucketSignups, contactID)
+	out, err := contactPairs[Signup](s, bucketSignups, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("sign-ups of contact %d: %w", contactID, err)
 	}
@@ -229,9 +229,9 @@ func (s *Store) ContactSignups(contactID uint64) ([]Signup, error) {
 }
 
 // contactPairs looks up the contact's record of every campaign in bucket.
-func contactPairs[T any](db *bbolt.DB, bucket []byte, contactID uint64) ([]T, error) {
+func contactPairs[T any](s *Store, bucket []byte, contactID uint64) ([]T, error) {
 	var out []T
-	err := db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucket)
 		return forEachCampaignID(tx, func(cid uint64) error {
 			var rec T
@@ -251,7 +251,7 @@ func contactPairs[T any](db *bbolt.DB, bucket []byte, contactID uint64) ([]T, er
 // Counts returns the campaign's totals; zero if it has none (or does not exist).
 func (s *Store) Counts(campaignID uint64) (Counts, error) {
 	var c Counts
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		var err error
 		c, err = readCounts(tx, campaignID)
 		return err
@@ -290,7 +290,7 @@ func (s *Store) CampaignStats(campaignID uint64) (Stats, error) {
 		SignupsByGovernorate: map[string]int{}, SignupsByLang: map[string]int{}, SignupsByChannel: map[string]int{},
 	}
 	prefix := itob(campaignID)
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		if err := forEachPrefix(tx.Bucket(bucketPledges), prefix, func(p *Pledge) {
 			st.Pledges++
 			st.PledgesByGovernorate[p.Governorate]++

@@ -88,7 +88,7 @@ func (s *Store) CreateReminder(r *Reminder) error {
 		rec.CreatedAt = s.stamp()
 	}
 	utc(&rec.At, &rec.NextFireAt, &rec.LastFiredSlot, &rec.MissedSlot, &rec.CreatedAt)
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -119,7 +119,7 @@ func utc(ts ...*time.Time) {
 // missed one-offs.
 func (s *Store) Reminders() ([]Reminder, error) {
 	var out []Reminder
-	err := scanJSON(s.db, bucketReminders, nil, func(_ []byte, r *Reminder) error {
+	err := scanJSON(s, bucketReminders, nil, func(_ []byte, r *Reminder) error {
 		out = append(out, *r)
 		return nil
 	})
@@ -132,7 +132,7 @@ func (s *Store) Reminders() ([]Reminder, error) {
 // Reminder returns the reminder with the given ID, or ErrNotFound.
 func (s *Store) Reminder(id uint64) (*Reminder, error) {
 	r := &Reminder{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketReminders), itob(id), r) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketReminders), itob(id), r) }); err != nil {
 		return nil, fmt.Errorf("reminder %d: %w", id, err)
 	}
 	return r, nil
@@ -141,7 +141,7 @@ func (s *Store) Reminder(id uint64) (*Reminder, error) {
 // DeleteReminder deletes the reminder and its due-index entry; ErrNotFound
 // if there is none. Messages it already queued stay queued.
 func (s *Store) DeleteReminder(id uint64) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		r := &Reminder{}
 		if err := getJSON(b, itob(id), r); err != nil {
@@ -165,7 +165,7 @@ func (s *Store) DeleteReminder(id uint64) error {
 func (s *Store) DueReminders(now time.Time) ([]Reminder, error) {
 	var out []Reminder
 	limit := uint64(now.Unix())
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		c := tx.Bucket(bucketRemindersDue).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -208,7 +208,7 @@ func (s *Store) ClaimReminder(id uint64, slot, next time.Time, entries []OutboxE
 			return false, fmt.Errorf("claiming reminder %d: %w", id, err)
 		}
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		var err error
 		if claimed, err = claimSlot(tx, id, slot, next); err != nil || !claimed {
 			return err
@@ -233,7 +233,7 @@ func (s *Store) ClaimReminderAsBroadcast(id uint64, slot, next time.Time, b *Bro
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		var err error
 		if claimed, err = claimSlot(tx, id, slot, next); err != nil || !claimed {
 			return err
@@ -294,7 +294,7 @@ func (s *Store) MarkReminderMissed(id uint64, slot, next time.Time, entries ...O
 			return fmt.Errorf("marking reminder %d missed: %w", id, err)
 		}
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		r, ok, err := waitingReminder(tx, id, slot)
 		if err != nil || !ok {
 			return err

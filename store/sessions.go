@@ -10,7 +10,7 @@ import (
 // Session returns the contact's conversation state, or ErrNotFound.
 func (s *Store) Session(contactID uint64) (*Session, error) {
 	sess := &Session{}
-	if err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketSessions), itob(contactID), sess) }); err != nil {
+	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketSessions), itob(contactID), sess) }); err != nil {
 		return nil, fmt.Errorf("session of contact %d: %w", contactID, err)
 	}
 	return sess, nil
@@ -27,7 +27,7 @@ func (s *Store) PutSession(contactID uint64, sess *Session) error {
 		return fmt.Errorf("encoding session of contact %d: %w", contactID, err)
 	}
 	// a plain put: safe for Batch to repeat
-	if err := s.db.Batch(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Put(itob(contactID), buf) }); err != nil {
+	if err := s.batch(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Put(itob(contactID), buf) }); err != nil {
 		return fmt.Errorf("saving session of contact %d: %w", contactID, err)
 	}
 	return nil
@@ -38,7 +38,7 @@ func (s *Store) PutSession(contactID uint64, sess *Session) error {
 func (s *Store) DeleteSession(contactID uint64) error {
 	key := itob(contactID)
 	var exists bool
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.view(func(tx *bbolt.Tx) error {
 		exists = tx.Bucket(bucketSessions).Get(key) != nil
 		return nil
 	}); err != nil {
@@ -47,7 +47,7 @@ func (s *Store) DeleteSession(contactID uint64) error {
 	if !exists {
 		return nil
 	}
-	if err := s.db.Batch(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) }); err != nil {
+	if err := s.batch(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) }); err != nil {
 		return fmt.Errorf("deleting session of contact %d: %w", contactID, err)
 	}
 	return nil

@@ -186,5 +186,35 @@ func (s *Store) Path() string { return s.path }
 // step with the records.
 func (s *Store) DB() *bbolt.DB { return s.db }
 
+// view runs fn in a read transaction. bbolt panics on some damaged pages
+// rather than returning an error; view turns that into an error wrapping
+// ErrCorrupt, so a damaged file stops an operation, not the process.
+func (s *Store) view(fn func(tx *bbolt.Tx) error) (err error) {
+	defer recoverCorrupt(&err)
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction, turning a panic on a damaged page
+// into an error wrapping ErrCorrupt as view does.
+func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
+	defer recoverCorrupt(&err)
+	return s.db.Update(fn)
+}
+
+// batch runs fn in a write transaction shared with other callers of batch
+// (bbolt's Batch: fn may run more than once, so it must be idempotent),
+// turning a panic on a damaged page into an error wrapping ErrCorrupt.
+func (s *Store) batch(fn func(tx *bbolt.Tx) error) (err error) {
+	defer recoverCorrupt(&err)
+	return s.db.Batch(fn)
+}
+
+// recoverCorrupt turns a panic inside bbolt into an error wrapping ErrCorrupt.
+func recoverCorrupt(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+	}
+}
+
 // stamp returns the store's clock reading in UTC.
 func (s *Store) stamp() time.Time { return s.now().UTC() }
