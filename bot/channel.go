@@ -4,106 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"mobilise/store"
 )
 
-// Address identifies one person on one channel, written "telegram:12345",
-// "whatsapp:970599123456" or "console:alice".
-type Address struct{ Channel, ID string }
-
-// String returns the address in its "channel:id" form, the form the store keys by.
-func (a Address) String() string { return a.Channel + ":" + a.ID }
-
-// IsZero reports whether a is the empty address.
-func (a Address) IsZero() bool { return a.Channel == "" && a.ID == "" }
-
-// ParseAddress parses the "channel:id" form.
-func ParseAddress(s string) (Address, error) {
-	ch, id, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok || ch == "" || id == "" {
-		return Address{}, fmt.Errorf("address %q: want channel:id", s)
-	}
-	return Address{Channel: ch, ID: id}, nil
-}
-
-// Kind tells a message apart from an event the platform reports about a person.
-type Kind string
-
-const (
-	// KindMessage is text typed by the person or a button they pressed.
-	KindMessage Kind = ""
-	// KindBlocked means the person blocked the bot or left: stop sending to them.
-	KindBlocked Kind = "blocked"
-)
-
-// Incoming is one message, button press or platform event from a person.
-type Incoming struct {
-	Kind Kind
-	From Address
-	// Chat is where a reply goes when it is not From: a group chat the command was sent in.
-	Chat Address
-	// Group is set for messages written in a group chat rather than a private one.
-	Group bool
-	// Name is the display name the platform reports.
-	Name string
-	// Text is what the person typed; Payload is the data of a pressed button.
-	Text, Payload string
-	// LangHint is the platform's guess of the person's language (Telegram's language_code).
-	LangHint string
-	// ExternalID is the platform's message or update ID, for logs and de-duplication.
-	ExternalID string
-	ReceivedAt time.Time
-}
-
-// ReplyTo returns the address a reply to in goes to.
-func (in Incoming) ReplyTo() Address {
-	if !in.Chat.IsZero() {
-		return in.Chat
-	}
-	return in.From
-}
-
-// Button is one option of a menu. Payload is at most 64 bytes of printable ASCII,
-// so it fits Telegram's callback_data.
-type Button struct{ Text, Payload string }
-
-// Outgoing is one message to a person. Text is already localised plain text:
-// channels escape it for their markup. Buttons is a menu, one row per slice;
-// channels that cannot show buttons number the options instead.
-type Outgoing struct {
-	To      Address
-	Text    string
-	Buttons [][]Button
-	// Lang is the language Text is written in, so a channel can render its own
-	// chrome (such as the numbering hint) to match.
-	Lang string
+// Sender delivers messages on one channel. Every Channel is a Sender.
+type Sender interface {
+	Name() ChannelName
+	// Send returns the platform message ID. Errors wrap ErrRecipientGone or
+	// ErrChannelDown, or are a *ThrottledError, where they apply.
+	Send(ctx context.Context, msg Outgoing) (string, error)
 }
 
 // Channel is a messaging platform the bot talks through.
 type Channel interface {
-	// Name is the address prefix: "telegram", "whatsapp", "console".
-	Name() string
+	Sender
 	// Run passes each received message to h until ctx is cancelled, and
 	// returns once no call to h is running.
 	Run(ctx context.Context, h Handler) error
-	// Send returns the platform message ID. Errors wrap ErrRecipientGone or
-	// are a *ThrottledError where they apply.
-	Send(ctx context.Context, msg Outgoing) (string, error)
 }
 
-// Handler receives what channels read.
+// Handler receives what channels read. HandleIncoming returns nil once the
+// message is handled for good: its effects and its replies are committed
+// (or it was handled before). Only then may a channel confirm the message
+// to its platform (advance Telegram's offset, answer a webhook 200); after an
+// error the platform's redelivery brings it again.
 type Handler interface {
-	HandleIncoming(ctx context.Context, in Incoming)
+	HandleIncoming(ctx context.Context, in Incoming) error
 }
 
 // HandlerFunc adapts a function to Handler.
-type HandlerFunc func(ctx context.Context, in Incoming)
+type HandlerFunc func(ctx context.Context, in Incoming) error
 
 // HandleIncoming calls f.
-func (f HandlerFunc) HandleIncoming(ctx context.Context, in Incoming) { f(ctx, in) }
+func (f HandlerFunc) HandleIncoming(ctx context.Context, in Incoming) error { return f(ctx, in) }
 
 // ErrRecipientGone means the person blocked the bot or their account is gone:
 // mark them unreachable until they write again.
@@ -121,6 +54,16 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("throttled: retry after %s", e.RetryAfter)
 }
 
+// Throttle is the one gate every call on a platform account passes: the
+// outbox paces sends through it, and a channel's other calls (menus, updates)
+// wait in it too, so a 429 stops everything on that account at once.
+type Throttle interface {
+	// Wait returns when a call may be made, or ctx's error.
+	Wait(ctx context.Context) error
+	// Throttled records that the platform asked for a pause of d.
+	Throttled(d time.Duration)
+}
+
 // Linker is implemented by channels that can make a link which opens the bot
 // with a start payload (Telegram deep links, wa.me links).
 type Linker interface {
@@ -135,21 +78,123 @@ type Editor interface {
 	Edit(ctx context.Context, messageID string, msg Outgoing) error
 }
 
+// Unwrapper is implemented by wrappers around a Sender (metrics, logging),
+// so a capability the wrapper does not forward can still be found.
+type Unwrapper interface {
+	Unwrap() Sender
+}
+
+// EditorOf returns s's Editor, looking through wrappers.
+func EditorOf(s Sender) (Editor, bool) {
+	for s != nil {
+		if e, ok := s.(Editor); ok {
+			return e, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
+
+// LinkerOf returns s's Linker, looking through wrappers.
+func LinkerOf(s Sender) (Linker, bool) {
+	for s != nil {
+		if l, ok := s.(Linker); ok {
+			return l, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
+
+// HandlerUnwrapper is implemented by wrappers around a Handler (metrics,
+// logging), so the capabilities of the handler inside can be found.
+type HandlerUnwrapper interface {
+	Unwrap() Handler
+}
+
+// DirectoryOf returns the CommandDirectory a handler offers, looking
+// through wrappers: a channel given a handler that has one sets menus.
+func DirectoryOf(h Handler) (CommandDirectory, bool) {
+	for h != nil {
+		if d, ok := h.(CommandDirectory); ok {
+			return d, true
+		}
+		u, ok := h.(HandlerUnwrapper)
+		if !ok {
+			return nil, false
+		}
+		h = u.Unwrap()
+	}
+	return nil, false
+}
+
+// AlerterOf returns the Alerter a handler offers, looking through wrappers.
+func AlerterOf(h Handler) (Alerter, bool) {
+	for h != nil {
+		if a, ok := h.(Alerter); ok {
+			return a, true
+		}
+		u, ok := h.(HandlerUnwrapper)
+		if !ok {
+			return nil, false
+		}
+		h = u.Unwrap()
+	}
+	return nil, false
+}
+
 // Command is one entry of a channel's command menu.
 type Command struct{ Name, Description string }
 
-// CommandDirectory describes which commands each role sees, so a channel with
-// command menus (Telegram's setMyCommands) can show each person theirs.
-type CommandDirectory interface {
-	// Commands returns the commands a person of role sees, described in lang.
-	Commands(lang string, role store.Role) []Command
-	// Privileged lists the people on channel whose role is above citizen.
-	Privileged(channel string) ([]PrivilegedContact, error)
+// PersonalMenu is the command menu of one person whose role shows more than
+// the default menu.
+type PersonalMenu struct {
+	Address  Address
+	Commands []Command
 }
 
-// PrivilegedContact is a person with a role above citizen on one channel.
-type PrivilegedContact struct {
-	Address Address
-	Role    store.Role
-	Lang    string
+// CommandDirectory says which commands people see, so a channel with command
+// menus (Telegram's setMyCommands) can show each person theirs.
+type CommandDirectory interface {
+	// DefaultCommands is everyone's menu, described in lang.
+	DefaultCommands(lang string) []Command
+	// PersonalMenus lists the people on channel whose menu is longer than
+	// the default, each with theirs in their language.
+	PersonalMenus(ctx context.Context, channel ChannelName) ([]PersonalMenu, error)
+	// MenusChanged receives a value after someone's role changed.
+	MenusChanged() <-chan struct{}
+}
+
+// AlertKind names a problem with a channel that the admins must hear of.
+type AlertKind string
+
+// The alerts channels raise.
+const (
+	AlertLoggedOut AlertKind = "logged_out"
+	AlertBanned    AlertKind = "banned"
+	AlertReplaced  AlertKind = "replaced"
+	AlertConnect   AlertKind = "connect"
+	AlertBlocked   AlertKind = "blocked"
+)
+
+// Alert is a channel's news for the admins.
+type Alert struct {
+	Channel ChannelName
+	Kind    AlertKind
+	Detail  string
+	// Until is when a temporary ban ends, if the platform said.
+	Until time.Time
+}
+
+// Alerter tells the admins, on whatever channel still reaches them.
+type Alerter interface {
+	Alert(ctx context.Context, a Alert) error
 }

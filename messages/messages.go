@@ -2,6 +2,18 @@
 // the Arabic and English catalogs, number formatting, bidirectional-text
 // isolation, and the normalisation of what people type.
 //
+// To read what a person typed, use Understand: what the message says
+// (yes, no, stop, cancel, help, skip, done, now, back, menu, a greeting, a
+// language, a number), telling a clean answer (Meaning.Is) from a mere
+// mention (Meaning.Mentions), with Meaning.First choosing the reading the
+// current step asks for. Use Choose for the option of a menu a message
+// selects, (*Catalog).MatchGovernorate and MatchField for a place or field
+// of work, and NearestGovernorate for a shared location. Meaning.At reads a
+// message at the kind of step it answers (StepKind), as the engine does for
+// every step. IsYes, IsNo, IsSkip, IsDone, IsNow, IsCancelWord, IsStopWord,
+// ParseLanguage and MatchOption are the older helpers, built on Understand;
+// none counts «إلغاء» as a stop.
+//
 // Catalogs are go-i18n JSON files embedded from locales/, one or more per
 // language: locales/ar.json and locales/en.json, and for a flow with many
 // messages of its own locales/<area>.ar.json and locales/<area>.en.json.
@@ -28,6 +40,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -54,8 +67,8 @@ type Catalog struct {
 	// bundle itself silently falls back to the default language.
 	defined map[string]map[Key]bool
 	log     *slog.Logger
-	// govNames and fieldNames map a loose spelling to its governorate or field key.
-	govNames, fieldNames map[string]string
+	// govNames and fieldNames find the governorate or field key a typed name stands for.
+	govNames, fieldNames names
 }
 
 // New loads the embedded Arabic and English catalogs. It logs fallbacks
@@ -289,4 +302,15 @@ func isIsolated(s string) bool {
 		}
 	}
 	return false
+}
+
+// FormatID writes an ID or a menu number in lang's digits, without
+// grouping: «١٢» in Arabic, "12" in English. People may type either back;
+// ParseNumber reads both.
+func FormatID(lang string, id uint64) string {
+	s := strconv.FormatUint(id, 10)
+	if NormalizeLang(lang) != Arabic {
+		return s
+	}
+	return strings.Map(func(r rune) rune { return '٠' + r - '0' }, s)
 }

@@ -34,16 +34,17 @@ func StatusKey(status string) Key {
 	}
 }
 
-// IsDone reports whether s says the person has finished choosing: "done", "انتهيت", "خلص".
-func IsDone(s string) bool { return oneOf(s, doneWords()) }
-
-// IsNow reports whether s means "now": "now", "الآن", "هلأ".
-func IsNow(s string) bool { return oneOf(s, nowWords()) }
-
-func doneWords() []string {
-	return []string{"done", "finished", "finish", "that's all", "انتهيت", "خلصت", "خلص", "تم", "بس", "كفى", "انتهى"}
+// IsDone reports whether s says the person has finished choosing: "done",
+// "انتهيت", "خلص", "هيك بكفي", "✅" — Understand(s).Is(IntentDone).
+func IsDone(s string) bool {
+	m := Understand(s)
+	return m.Is(IntentDone) && !m.Typo
 }
 
-func nowWords() []string {
-	return []string{"now", "right now", "الان", "حالا", "هلا", "هلق", "هلاء", "فورا"}
-}
+// IsNow reports whether s means "now": "now", "الآن", "هلأ", "هلق" —
+// Understand(s).Is(IntentNow).
+func IsNow(s string) bool { return Understand(s).Is(IntentNow) }
+
+// ChannelKey is the catalog key of a channel's name as people know it:
+// «تيليجرام», "Telegram".
+func ChannelKey(channel string) Key { return Key("channel." + channel) }

@@ -3,7 +3,6 @@ package messages
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -34,6 +33,12 @@ import (
 // So "أيوه!" and "ايوة" both become "ايوه", and "لأ" becomes "لا". The
 // standalone hamza ء is kept.
 func Normalize(s string) string {
+	return strings.TrimRightFunc(fold(s), func(r rune) bool { return r == ' ' || isTrailingPunct(r) })
+}
+
+// fold is Normalize without the stripping of trailing punctuation, which
+// Understand needs to see: a message that is only "؟" asks for help.
+func fold(s string) string {
 	s = norm.NFKD.String(strings.ToValidUTF8(s, ""))
 	var b strings.Builder
 	b.Grow(len(s))
@@ -48,8 +53,7 @@ func Normalize(s string) string {
 			b.WriteRune(foldRune(r))
 		}
 	}
-	s = strings.Join(strings.Fields(norm.NFC.String(b.String())), " ")
-	return strings.TrimRightFunc(s, func(r rune) bool { return r == ' ' || isTrailingPunct(r) })
+	return strings.Join(strings.Fields(norm.NFC.String(b.String())), " ")
 }
 
 const tatweel = 'ـ' // U+0640, stretches a word; carries no meaning
@@ -138,124 +142,61 @@ func ParseNumber(s string) (int, bool) {
 	return n, true
 }
 
-// oneOf reports whether s, normalised, equals one of words, which are
-// written already normalised (TestWordListsAreNormalized checks).
-func oneOf(s string, words []string) bool {
-	return slices.Contains(words, Normalize(s))
-}
-
-// yesWords are the normalised ways people say yes, formally and in
-// Palestinian/Levantine speech: نعم، أجل، بلى، آه، أيوه، إي، أكيد، موافق، تمام، طيب، ماشي …
-func yesWords() []string {
-	return []string{
-		"نعم", "اجل", "بلي", "اه", "اها", "ايوه", "ايوا", "اي", "ايه", "يس",
-		"اكيد", "طبعا", "موافق", "موافقه", "انا موافق", "انا موافقه", "نعم موافق",
-		"تمام", "طيب", "ماشي", "حاضر", "اوكي", "اوك",
-		"yes", "y", "yeah", "yea", "yep", "yup", "ya", "ok", "okay", "k", "sure",
-		"of course", "agree", "i agree", "yes please",
-		"👍", "✅", "✔", "👌",
-	}
-}
-
-// noWords are the normalised ways people say no: لا، لأ، لاء، كلا، مش موافق …
-func noWords() []string {
-	return []string{
-		"لا", "لاء", "كلا", "ابدا", "لا شكرا", "مش موافق", "مش موافقه",
-		"غير موافق", "غير موافقه", "لست موافقا", "لا اوافق", "ارفض", "مش هلا",
-		"no", "n", "nope", "nah", "no thanks", "no thank you", "not now", "i disagree",
-		"👎", "❌", "✖",
-	}
-}
-
-// stopWords are whole messages that mean "stop sending me anything". They
-// include the usual SMS opt-out words; إلغاء and cancel are here too, so a
-// flow that offers cancelling must check IsCancelWord before IsStopWord.
-func stopWords() []string {
-	return []string{
-		"stop", "stop all", "stopall", "unsubscribe", "cancel", "end", "quit", "opt out", "optout",
-		"الغاء", "الغاء الاشتراك", "ايقاف", "ايقاف الرسايل", "ايقاف الاشتراك",
-		"توقف", "توقفوا", "اوقف", "اوقفوا", "اوقف الرسايل", "اوقفوا الرسايل", "قف", "وقف", "وقف الرسايل",
-	}
-}
-
-// cancelWords leave the current dialog without changing anything else.
-func cancelWords() []string {
-	return []string{"cancel", "الغاء", "الغ", "خروج", "exit"}
-}
-
-// skipWords pass over an optional question.
-func skipWords() []string {
-	return []string{"skip", "pass", "later", "تخطي", "تخط", "تجاوز", "لاحقا", "بعدين", "بلاش"}
-}
-
-// arabicNames and englishNames name the languages, in either language.
-func arabicNames() []string {
-	return []string{
-		"ar", "ara", "arabic", "arabi", "3arabi", "عربي", "العربي", "عربيه", "العربيه",
-		"اللغه العربيه", "بالعربي", "بالعربيه",
-	}
-}
-
-func englishNames() []string {
-	return []string{
-		"en", "eng", "english", "inglizi", "engilizi", "انجليزي", "الانجليزي", "انجليزيه",
-		"الانجليزيه", "انكليزي", "الانكليزي", "انكليزيه", "الانكليزيه", "انقليزي", "انجلش",
-		"اللغه الانجليزيه", "بالانجليزي", "بالانجليزيه", "بالانكليزي",
-	}
-}
-
 // IsYes reports whether the whole message means yes ("نعم", "أيوه", "اه",
-// "أكيد", "موافق", "تمام", "yes", "ok", "👍" …), after Normalize.
-// Skin-tone modifiers on an emoji are ignored.
-func IsYes(s string) bool {
-	return oneOf(strings.Map(dropSkinTone, s), yesWords())
-}
+// "أكيد", "موافق", "ما عندي مانع", "تمام", "yes", "ok", "👍" …): it is
+// Understand(s).Is(IntentYes).
+func IsYes(s string) bool { return Understand(s).Is(IntentYes) }
 
 // IsNo reports whether the whole message means no ("لا", "لأ", "كلا",
-// "مش موافق", "no", "nope" …), after Normalize.
-func IsNo(s string) bool {
-	return oneOf(strings.Map(dropSkinTone, s), noWords())
-}
+// "مش موافق", "ما بدي", "no", "nope" …): it is Understand(s).Is(IntentNo).
+func IsNo(s string) bool { return Understand(s).Is(IntentNo) }
 
 // IsStopWord reports whether the whole message asks to stop all messages
-// ("stop", "unsubscribe", "إلغاء", "ايقاف", "توقف", "أوقف" …). A message
-// merely containing such a word is not one.
-func IsStopWord(s string) bool { return oneOf(s, stopWords()) }
+// ("stop", "unsubscribe", "ايقاف", "توقف", "أوقف", "ما بدي رسائل" …):
+// Understand(s).Is(IntentStop). A message merely containing such a word is
+// not one, and «إلغاء», "cancel", "quit" never are: they leave a step.
+//
+// Deprecated: use Understand and Meaning.At, which read a message at the
+// kind of step it answers.
+func IsStopWord(s string) bool { return Understand(s).Is(IntentStop) }
 
 // IsCancelWord reports whether the whole message asks to leave the current
-// dialog ("cancel", "إلغاء", "خروج"). Some of these are stop words too:
-// inside a dialog, check IsCancelWord first.
-func IsCancelWord(s string) bool { return oneOf(s, cancelWords()) }
+// dialog and can mean nothing else ("cancel", "إلغاء", "خروج", "بدي الغي" …):
+// Understand(s).Only(IntentCancel), typos excepted. Words that may also
+// mean done or skip («خلص», «بلاش») are left to the step.
+func IsCancelWord(s string) bool {
+	m := Understand(s)
+	return m.Only(IntentCancel) && !m.Typo
+}
 
 // IsSkip reports whether the whole message asks to skip an optional
-// question ("skip", "تخطي", "تجاوز", "لاحقًا" …).
-func IsSkip(s string) bool { return oneOf(s, skipWords()) }
+// question ("skip", "تخطي", "تجاوز", "لاحقًا", "بعدين", "بلاش" …).
+func IsSkip(s string) bool {
+	m := Understand(s)
+	return m.Is(IntentSkip) && !m.Typo
+}
 
 // ParseLanguage reads a language name typed in either language ("العربية",
-// "عربي", "arabic", "ar", "English", "إنجليزي", "انكليزي", "en" …) and
-// returns "ar" or "en".
+// "عربي", "ع", "arabic", "ar", "English", "إنجليزي", "انجليش", "En", 🇵🇸 …)
+// and returns "ar" or "en".
 func ParseLanguage(s string) (string, bool) {
-	switch {
-	case oneOf(s, arabicNames()):
-		return Arabic, true
-	case oneOf(s, englishNames()):
-		return English, true
+	m := Understand(s)
+	if !m.Is(IntentLanguage) {
+		return "", false
 	}
-	return "", false
+	return m.Lang, true
 }
 
-func dropSkinTone(r rune) rune {
-	if r >= 0x1F3FB && r <= 0x1F3FF {
-		return -1
-	}
-	return r
-}
-
-// MatchOption picks one of options from input: a number 1..len(options) in
-// any digits ("3", "٣", "3.") gives index number-1; otherwise input equal to
-// an option's text after Normalize on both sides gives that option's index.
-// A number out of range is tried as text, so an option labelled "2026"
-// can still be typed.
+// MatchOption picks one of options from input: a number 1..len(options)
+// written in digits ("3", "٣", "3.", "3)", "(3)", "رقم 3", 3️⃣) gives index
+// number-1; otherwise input equal to an option's text after Normalize on
+// both sides, or to its words without emoji and punctuation ("English" for
+// "🌐 English"), gives that option's index. A number out of range is tried
+// as text, so an option labelled "2026" can still be typed.
+//
+// MatchOption is strict, for callers that offer a menu beside a free-text
+// question; a menu question should use Choose, which also reads ordinal
+// words and parts of labels.
 func MatchOption(input string, options []string) (int, bool) {
 	in := Normalize(input)
 	if n, ok := ParseNumber(in); ok && n >= 1 && n <= len(options) {
@@ -264,12 +205,37 @@ func MatchOption(input string, options []string) (int, bool) {
 	if in == "" {
 		return -1, false
 	}
+	if m := Understand(input); hasDigit(in) && !m.Typo {
+		if i, ok := numberChoice(m, len(options)); ok && m.Number != LastOption {
+			return i, true
+		}
+	}
 	for i, o := range options {
 		if Normalize(o) == in {
 			return i, true
 		}
 	}
+	plain := plainWords(input)
+	if plain == "" {
+		return -1, false
+	}
+	for i, o := range options {
+		if plainWords(o) == plain {
+			return i, true
+		}
+	}
 	return -1, false
+}
+
+// plainWords is s normalised with its emoji and punctuation left out.
+func plainWords(s string) string {
+	var words []string
+	for _, t := range tokenize(fold(s)) {
+		if t.kind == tokWord || t.kind == tokNumber {
+			words = append(words, t.text)
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // Errors ValidText and ValidMultiline return; pick the reply with errors.Is.

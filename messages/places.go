@@ -41,51 +41,198 @@ func FieldKey(f string) Key { return Key("field." + f) }
 func IsField(f string) bool { return slices.Contains(Fields(), f) }
 
 // MatchGovernorate finds the governorate input names, in Arabic or English,
-// by its catalog name or a common spelling ("رام الله", "الخليل", "al-Khalil",
-// "Gaza City", "محافظة نابلس", "Khan Younis"). Case, Arabic letter variants,
-// spaces, hyphens and words like "محافظة" or "governorate" do not matter.
+// by its catalog name, a common spelling or a main town ("رام الله",
+// "رامالله", "الخليل", "خليل", "al-Khalil", "Gaza City", "محافظة نابلس",
+// "Khan Younis", "يطا"). Case, Arabic letter variants, the article, spaces,
+// hyphens, words like "محافظة" or "governorate", politeness and the way
+// people say where they live ("انا من الخليل", "ساكن بنابلس", "from Hebron
+// please") do not matter, nor does one typo in a name of five letters or
+// more ("قلقيلة"). A message naming two governorates names none.
 func (c *Catalog) MatchGovernorate(input string) (string, bool) {
-	g, ok := c.govNames[looseName(input)]
-	return g, ok
+	return c.govNames.match(input)
 }
 
 // MatchField finds the field of work input names, in Arabic or English
 // ("المصالحة", "youth", "حقوق الإنسان" …), as MatchGovernorate does.
 func (c *Catalog) MatchField(input string) (string, bool) {
-	f, ok := c.fieldNames[looseName(input)]
-	return f, ok
+	return c.fieldNames.match(input)
 }
 
-// nameIndex maps the loose form of every name of every key (its catalog
-// text in each language, and its aliases) to the key. Two keys sharing a
-// name is an error: the answer would be ambiguous.
-func (c *Catalog) nameIndex(keys []string, catKey func(string) Key, aliases map[string][]string) (map[string]string, error) {
-	idx := map[string]string{}
+// names finds the key a typed place or field name stands for.
+type names struct {
+	exact map[string]string   // loose form, with and without the article → key
+	near  map[string][]string // a loose form of five letters or more, and each of its one-letter deletions → the forms
+}
+
+// nameIndex indexes the loose forms of every name of every key (its
+// catalog text in each language, and its aliases). Two keys sharing a name
+// is an error: the answer would be ambiguous.
+func (c *Catalog) nameIndex(keys []string, catKey func(string) Key, aliases map[string][]string) (names, error) {
+	idx := names{exact: map[string]string{}, near: map[string][]string{}}
 	for _, k := range keys {
-		names := slices.Clone(aliases[k])
+		all := slices.Clone(aliases[k])
 		for _, lang := range Langs() {
 			if !c.Has(lang, catKey(k)) {
-				return nil, fmt.Errorf("%s missing from the %s catalog", catKey(k), lang)
+				return names{}, fmt.Errorf("%s missing from the %s catalog", catKey(k), lang)
 			}
-			names = append(names, c.Text(lang, catKey(k), nil))
+			all = append(all, c.Text(lang, catKey(k), nil))
 		}
-		for _, n := range names {
-			l := looseName(n)
-			if l == "" {
-				return nil, fmt.Errorf("%s: name %q is empty when normalised", k, n)
+		for _, n := range all {
+			forms := []string{looseName(n), looseName(withoutArticles(n))}
+			if forms[0] == "" || forms[1] == "" {
+				return names{}, fmt.Errorf("%s: name %q is empty when normalised", k, n)
 			}
-			if prev, ok := idx[l]; ok && prev != k {
-				return nil, fmt.Errorf("name %q means both %s and %s", n, prev, k)
+			for _, l := range forms {
+				if prev, ok := idx.exact[l]; ok && prev != k {
+					return names{}, fmt.Errorf("name %q means both %s and %s", n, prev, k)
+				}
+				idx.exact[l] = k
 			}
-			idx[l] = k
 		}
 	}
 	for k := range aliases {
 		if !slices.Contains(keys, k) {
-			return nil, fmt.Errorf("aliases for unknown key %q", k)
+			return names{}, fmt.Errorf("aliases for unknown key %q", k)
+		}
+	}
+	for l := range idx.exact {
+		if letterCount(l) < minFuzzyLetters {
+			continue
+		}
+		idx.near[l] = append(idx.near[l], l)
+		for _, d := range deletions(l) {
+			idx.near[d] = append(idx.near[d], l)
 		}
 	}
 	return idx, nil
+}
+
+// match tries the input as typed, then without the words around a name,
+// then without a proclitic on it («بنابلس»), then with one typo.
+func (n names) match(input string) (string, bool) {
+	candidates := []string{input}
+	core := nameCore(input)
+	if core != "" {
+		candidates = append(candidates, core)
+		if w, rest, _ := strings.Cut(core, " "); isArabicWord(w) {
+			for _, c := range clitics() {
+				if stripped, ok := strings.CutPrefix(w, c[0]); ok && len([]rune(stripped)) >= 2 {
+					candidates = append(candidates, strings.TrimSpace(c[1]+stripped+" "+rest))
+				}
+			}
+		}
+	}
+	for _, c := range candidates {
+		if k, ok := n.lookup(c); ok {
+			return k, true
+		}
+	}
+	for _, c := range candidates[min(1, len(candidates)-1):] {
+		if k, ok := n.nearest(looseName(c)); ok {
+			return k, true
+		}
+	}
+	return n.matchEach(core)
+}
+
+func (n names) lookup(s string) (string, bool) {
+	for _, l := range []string{looseName(s), looseName(withoutArticles(s))} {
+		if k, ok := n.exact[l]; ok && l != "" {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// matchEach reads a list of names joined by «و» or "and" («بيت لحم وبيت
+// جالا»): it names a key when every name in it names that same key.
+func (n names) matchEach(s string) (string, bool) {
+	var parts []string
+	var cur []string
+	for _, w := range strings.Fields(Normalize(s)) {
+		rest, and := strings.CutPrefix(w, "و")
+		if w == "and" || w == "&" || w == "و" {
+			rest, and = "", true
+		}
+		if and && len(cur) > 0 {
+			if _, ok := n.lookup(w); !ok { // «والبيرة» may be a name's own word
+				parts, cur = append(parts, strings.Join(cur, " ")), nil
+				if rest != "" {
+					cur = append(cur, rest)
+				}
+				continue
+			}
+		}
+		cur = append(cur, w)
+	}
+	parts = append(parts, strings.Join(cur, " "))
+	if len(parts) < 2 {
+		return "", false
+	}
+	found := ""
+	for _, p := range parts {
+		k, ok := n.lookup(p)
+		if !ok || (found != "" && k != found) {
+			return "", false
+		}
+		found = k
+	}
+	return found, true
+}
+
+// nearest finds the one key whose name is within one typo of l.
+func (n names) nearest(l string) (string, bool) {
+	if letterCount(l) < minFuzzyLetters {
+		return "", false
+	}
+	found := ""
+	for _, d := range append(deletions(l), l) {
+		for _, f := range n.near[d] {
+			if !withinOneEdit(l, f) {
+				continue
+			}
+			if k := n.exact[f]; found != "" && k != found {
+				return "", false
+			} else {
+				found = k
+			}
+		}
+	}
+	return found, found != ""
+}
+
+// nameCore drops what surrounds a name in a typed answer: politeness and
+// fillers as Understand knows them, and the words of "I live in", "from".
+func nameCore(input string) string {
+	lx := theLexicon()
+	toks := tokenize(fold(input))
+	us := lx.units(lx.canonical(toks))
+	drop := make([]bool, len(toks))
+	for _, u := range us {
+		if u.kind != uEntry {
+			continue
+		}
+		switch u.e.role {
+		case rolePolite, roleFiller, rolePrep, roleMarker:
+			for _, t := range u.toks {
+				drop[t] = true
+			}
+		}
+	}
+	var words []string
+	for k, t := range toks {
+		if t.kind != tokWord && t.kind != tokNumber || drop[k] || slices.Contains(residenceWords(), t.text) {
+			continue
+		}
+		words = append(words, t.text)
+	}
+	return strings.Join(words, " ")
+}
+
+// residenceWords are how people say where they live or come from.
+func residenceWords() []string {
+	return []string{"في", "ساكن", "ساكنه", "ساكنين", "عايش", "عايشه", "بسكن", "اسكن", "نسكن", "بعيش", "اعيش", "مقيم", "مقيمه", "اصلي",
+		"live", "living", "lives", "based", "originally", "فلسطين", "palestine", "الضفه", "الغربيه", "west", "bank"}
 }
 
 // looseName normalises a place or field name for lookup: Normalize, drop
@@ -94,7 +241,8 @@ func looseName(s string) string {
 	var b strings.Builder
 	for _, w := range strings.Fields(Normalize(s)) {
 		switch w {
-		case "محافظه", "مدينه", "منطقه", "مجال", "governorate", "province", "city", "district", "and", "the", "field":
+		case "محافظه", "مدينه", "منطقه", "مخيم", "قريه", "بلده", "مجال",
+			"governorate", "province", "city", "district", "camp", "village", "town", "and", "the", "field":
 			continue
 		}
 		for _, r := range w {
@@ -106,27 +254,46 @@ func looseName(s string) string {
 	return b.String()
 }
 
+// withoutArticles drops the article from every word of a name: the Arabic
+// «ال» prefix and the Latin "al", "el", "il" written before it, so «الخليل»,
+// «خليل», "al-Khalil" and "Khalil" meet.
+func withoutArticles(s string) string {
+	words := strings.FieldsFunc(Normalize(s), func(r rune) bool { return r == ' ' || r == '-' })
+	out := words[:0]
+	for _, w := range words {
+		switch w {
+		case "al", "el", "il", "al'", "el'":
+			continue
+		}
+		if rest, ok := strings.CutPrefix(w, "ال"); ok && len([]rune(rest)) >= 2 {
+			w = rest
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
 // governorateAliases lists spellings people use besides the catalog names:
 // transliterations, older official names, and a few main towns that lie
 // wholly in one governorate.
 func governorateAliases() map[string][]string {
 	return map[string][]string{
-		"jenin":      {"جنين", "jenin", "jenine", "janin", "jeneen"},
-		"tubas":      {"طوباس", "طوباس والأغوار الشمالية", "tubas", "toubas", "tubas & northern valleys"},
-		"tulkarm":    {"طولكرم", "طول كرم", "tulkarm", "tulkarem", "tulkarim", "tul karm"},
-		"nablus":     {"نابلس", "nablus", "nablous", "nabulus"},
-		"qalqilya":   {"قلقيلية", "قلقيليا", "qalqilya", "qalqiliya", "qalqilia", "qalqiliyah", "kalkilya", "qalqeelia"},
-		"salfit":     {"سلفيت", "salfit", "salfeet"},
-		"ramallah":   {"رام الله", "البيرة", "ramallah", "al-bireh", "el-bireh", "bireh", "ramallah & al-bireh"},
+		"jenin":      {"جنين", "jenin", "jenine", "janin", "jeneen", "قباطية", "يعبد", "qabatiya", "yabad"},
+		"tubas":      {"طوباس", "طوباس والأغوار الشمالية", "tubas", "toubas", "tubas & northern valleys", "طمون", "tammun"},
+		"tulkarm":    {"طولكرم", "طول كرم", "tulkarm", "tulkarem", "tulkarim", "tul karm", "عنبتا", "anabta"},
+		"nablus":     {"نابلس", "nablus", "nablous", "nabulus", "بلاطة", "حوارة", "balata", "huwara"},
+		"qalqilya":   {"قلقيلية", "قلقيليا", "qalqilya", "qalqiliya", "qalqilia", "qalqiliyah", "kalkilya", "qalqeelia", "عزون", "azzun"},
+		"salfit":     {"سلفيت", "salfit", "salfeet", "بديا", "biddya"},
+		"ramallah":   {"رام الله", "البيرة", "ramallah", "al-bireh", "el-bireh", "bireh", "ramallah & al-bireh", "بيرزيت", "بير زيت", "birzeit", "bir zeit"},
 		"jericho":    {"أريحا", "أريحا والأغوار", "jericho", "ariha", "ariha & al-aghwar", "jericho & the jordan valley"},
-		"jerusalem":  {"القدس", "القدس الشريف", "بيت المقدس", "jerusalem", "al-quds", "el-quds", "quds"},
-		"bethlehem":  {"بيت لحم", "bethlehem", "beit lahm", "bayt lahm", "beit lahem", "بيت جالا", "بيت ساحور", "beit jala", "beit sahour"},
-		"hebron":     {"الخليل", "خليل", "hebron", "al-khalil", "el-khalil", "khalil"},
+		"jerusalem":  {"القدس", "القدس الشريف", "بيت المقدس", "jerusalem", "al-quds", "el-quds", "quds", "العيزرية", "أبو ديس", "abu dis", "al-eizariya"},
+		"bethlehem":  {"بيت لحم", "bethlehem", "beit lahm", "bayt lahm", "beit lahem", "بيت جالا", "بيت ساحور", "beit jala", "beit sahour", "الدهيشة", "dheisheh"},
+		"hebron":     {"الخليل", "خليل", "hebron", "al-khalil", "el-khalil", "khalil", "يطا", "دورا", "حلحول", "yatta", "dura", "halhul"},
 		"north_gaza": {"شمال غزة", "غزة الشمال", "north gaza", "northern gaza", "gaza north", "جباليا", "بيت لاهيا", "بيت حانون", "jabalia", "jabaliya", "beit lahia", "beit hanoun"},
 		"gaza":       {"غزة", "gaza", "gaza city", "ghazza", "ghaza", "ghazzah"},
 		"deir_al_balah": {"دير البلح", "الوسطى", "المنطقة الوسطى", "المحافظة الوسطى", "deir al-balah", "deir el-balah", "deir al balah",
-			"dair al-balah", "deir elbalah", "middle area", "central gaza"},
-		"khan_yunis": {"خان يونس", "خانيونس", "khan yunis", "khan younis", "khan younes", "khan yunus", "khanyounis"},
+			"dair al-balah", "deir elbalah", "middle area", "central gaza", "النصيرات", "البريج", "المغازي", "الزوايدة", "nuseirat", "bureij", "maghazi"},
+		"khan_yunis": {"خان يونس", "خانيونس", "khan yunis", "khan younis", "khan younes", "khan yunus", "khanyounis", "بني سهيلا", "عبسان", "bani suheila"},
 		"rafah":      {"رفح", "rafah", "rafa"},
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,12 +12,12 @@ import (
 
 func TestAudit(t *testing.T) {
 	s, clock := openTestStore(t)
-	require.NoError(t, s.AppendAudit(AuditEntry{ActorID: 1, Action: "approve_institution", Details: map[string]string{"institution_id": "3"}}))
+	require.NoError(t, s.AppendAudit(context.Background(), AuditEntry{ActorID: 1, Action: "approve_institution", Details: map[string]string{"institution_id": "3"}}))
 	at := clock.Now().Add(-time.Hour)
-	require.NoError(t, s.AppendAudit(AuditEntry{ActorID: 2, Action: "appoint_coordinator", At: at}))
+	require.NoError(t, s.AppendAudit(context.Background(), AuditEntry{ActorID: 2, Action: "appoint_coordinator", At: at}))
 
 	var got []AuditEntry
-	require.NoError(t, s.Audit(func(e *AuditEntry) error {
+	require.NoError(t, s.Audit(context.Background(), func(e *AuditEntry) error {
 		got = append(got, *e)
 		return nil
 	}))
@@ -27,6 +28,6 @@ func TestAudit(t *testing.T) {
 
 	stop := errors.New("stop")
 	n := 0
-	assert.Equal(t, stop, s.Audit(func(*AuditEntry) error { n++; return stop }))
+	assert.Equal(t, stop, s.Audit(context.Background(), func(*AuditEntry) error { n++; return stop }))
 	assert.Equal(t, 1, n)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"sync"
@@ -79,12 +80,12 @@ func benchPledge(campaignID uint64, i int) Pledge {
 func BenchmarkPledges64(b *testing.B) {
 	s := benchStore(b)
 	c := &Campaign{Code: "bench", Kind: KindPledge, Target: b.N}
-	require.NoError(b, s.CreateCampaign(c))
+	require.NoError(b, s.CreateCampaign(context.Background(), c))
 	runWriters(b, s, func(i int) error {
-		_, err := s.AddPledge(benchPledge(c.ID, i))
+		_, err := s.AddPledge(context.Background(), benchPledge(c.ID, i))
 		return err
 	})
-	counts, err := s.Counts(c.ID)
+	counts, err := s.Counts(context.Background(), c.ID)
 	require.NoError(b, err)
 	require.Equal(b, b.N, counts.Pledges)
 }

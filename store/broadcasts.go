@@ -3,10 +3,14 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"mobilise/bot"
 
 	"go.etcd.io/bbolt"
 )
@@ -22,6 +26,10 @@ const (
 	BroadcastSending          BroadcastStatus = "sending"
 	BroadcastDone             BroadcastStatus = "done"
 	BroadcastCancelled        BroadcastStatus = "cancelled"
+	// BroadcastSuspended: its author lost the right to send (dismissed, or
+	// forgot themself); its unsent messages are parked until an admin takes
+	// it over (ResumeBroadcast) or drops it (CancelBroadcast).
+	BroadcastSuspended BroadcastStatus = "suspended"
 )
 
 // ErrBroadcastClosed means the broadcast is done or cancelled: nothing more
@@ -40,6 +48,8 @@ type Broadcast struct {
 	TextAR     string   `json:"text_ar"`
 	TextEN     string   `json:"text_en,omitempty"`
 	Audience   Audience `json:"audience"`
+	// Media is the file every copy carries, its text as the caption.
+	Media *Media `json:"media,omitempty"`
 	// Urgent broadcasts go out during quiet hours.
 	Urgent     bool            `json:"urgent,omitempty"`
 	CreatedBy  uint64          `json:"created_by"`
@@ -70,6 +80,16 @@ type Broadcast struct {
 	AllQueued bool `json:"all_queued,omitempty"`
 	// Reported is set once the final report has gone to the creator and the audit log.
 	Reported bool `json:"reported,omitempty"`
+	// SuspendedFrom is the status a suspended broadcast had.
+	SuspendedFrom BroadcastStatus `json:"suspended_from,omitempty"`
+	// Recipients is how many people the audience reached when the broadcast
+	// was submitted; the approval covers that many.
+	Recipients int `json:"recipients,omitempty"`
+	// StatusEntry is the outbox entry of a progress report not yet sent, so
+	// the next report replaces its text rather than queueing another.
+	StatusEntry uint64 `json:"status_entry,omitempty"`
+	// Organiser is who the broadcast is from, as its recipients read it.
+	Organiser Organiser `json:"organiser,omitzero"`
 }
 
 // Left returns how many queued messages are not yet accounted for.
@@ -93,7 +113,7 @@ func finishIfComplete(b *Broadcast, now time.Time) {
 
 // CreateBroadcast stores a new broadcast, setting b.ID; an empty Status
 // becomes awaiting_approval and a zero CreatedAt now.
-func (s *Store) CreateBroadcast(b *Broadcast) error {
+func (s *Store) CreateBroadcast(ctx context.Context, b *Broadcast) error {
 	rec := *b
 	if rec.Status == "" {
 		rec.Status = BroadcastAwaitingApproval
@@ -101,7 +121,7 @@ func (s *Store) CreateBroadcast(b *Broadcast) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketBroadcasts)
 		id, err := bk.NextSequence()
 		if err != nil {
@@ -118,18 +138,18 @@ func (s *Store) CreateBroadcast(b *Broadcast) error {
 }
 
 // Broadcast returns the broadcast with the given ID, or ErrNotFound.
-func (s *Store) Broadcast(id uint64) (*Broadcast, error) {
+func (s *Store) Broadcast(ctx context.Context, id uint64) (*Broadcast, error) {
 	b := &Broadcast{}
-	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketBroadcasts), itob(id), b) }); err != nil {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketBroadcasts), itob(id), b) }); err != nil {
 		return nil, fmt.Errorf("broadcast %d: %w", id, err)
 	}
 	return b, nil
 }
 
 // Broadcasts returns every broadcast in ID order.
-func (s *Store) Broadcasts() ([]Broadcast, error) {
+func (s *Store) Broadcasts(ctx context.Context) ([]Broadcast, error) {
 	var out []Broadcast
-	err := scanJSON(s, bucketBroadcasts, nil, func(_ []byte, b *Broadcast) error {
+	err := scanJSON(ctx, s, bucketBroadcasts, nil, func(_ []byte, b *Broadcast) error {
 		out = append(out, *b)
 		return nil
 	})
@@ -143,9 +163,9 @@ func (s *Store) Broadcasts() ([]Broadcast, error) {
 // in one transaction; if fn returns an error nothing is written. fn cannot
 // change the ID. The counters are the outbox's to keep: change them only to
 // repair.
-func (s *Store) UpdateBroadcast(id uint64, fn func(*Broadcast) error) (*Broadcast, error) {
+func (s *Store) UpdateBroadcast(ctx context.Context, id uint64, fn func(*Broadcast) error) (*Broadcast, error) {
 	b := &Broadcast{}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketBroadcasts)
 		if err := getJSON(bk, itob(id), b); err != nil {
 			return err
@@ -179,12 +199,36 @@ func (s *Store) UpdateBroadcast(id uint64, fn func(*Broadcast) error) (*Broadcas
 // so nobody queued before is queued twice. It returns ErrBroadcastClosed for
 // a done or cancelled broadcast (also when a cancel lands while it writes);
 // calling it on a broadcast with AllQueued set writes nothing.
-func (s *Store) QueueBroadcast(id uint64, entries []OutboxEntry) error {
-	return s.queueBroadcast(id, entries, queueChunk)
+func (s *Store) QueueBroadcast(ctx context.Context, id uint64, entries []OutboxEntry) error {
+	return s.queueBroadcast(ctx, id, entries, queueChunk)
 }
 
 // queueBroadcast is QueueBroadcast with chunk entries per transaction.
-func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) error {
+func (s *Store) queueBroadcast(ctx context.Context, id uint64, entries []OutboxEntry, chunk int) error {
+	if err := prepareBroadcastEntries(id, entries); err != nil {
+		return err
+	}
+	next := 0
+	for {
+		end := min(next+chunk, len(entries))
+		var through uint64
+		if end > next {
+			through = entries[end-1].ContactID
+		}
+		_, done, err := s.writeBroadcastChunk(ctx, id, entries[next:end], through, end == len(entries))
+		if err != nil {
+			return fmt.Errorf("queueing broadcast %d (%d of %d entries written): %w", id, next, len(entries), err)
+		}
+		next = end
+		if done || next == len(entries) {
+			return nil
+		}
+	}
+}
+
+// prepareBroadcastEntries checks a broadcast's entries and sorts them by
+// contact, in place.
+func prepareBroadcastEntries(id uint64, entries []OutboxEntry) error {
 	for i := range entries {
 		if entries[i].ContactID == 0 {
 			return fmt.Errorf("queueing broadcast %d: entry to %s has no contact", id, entries[i].To)
@@ -197,62 +241,123 @@ func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) erro
 	if !slices.IsSortedFunc(entries, byContact) {
 		slices.SortFunc(entries, byContact)
 	}
-	next := 0
-	for {
-		more := false
-		err := s.update(func(tx *bbolt.Tx) error {
-			bk := tx.Bucket(bucketBroadcasts)
-			b := &Broadcast{}
-			if err := getJSON(bk, itob(id), b); err != nil {
-				return err
-			}
-			if b.Closed() {
-				return ErrBroadcastClosed
-			}
-			if b.AllQueued {
-				next = len(entries)
-				return nil
-			}
-			// resume above what an interrupted call queued
-			for next < len(entries) && entries[next].ContactID <= b.QueuedThrough {
-				next++
-			}
-			end := min(next+chunk, len(entries))
-			w := newOutboxWriter(tx)
-			for i := next; i < end; i++ {
-				e := &entries[i]
-				e.BroadcastID, e.Bulk, e.Urgent = id, true, b.Urgent
-				if e.Kind == "" {
-					e.Kind = "broadcast"
-				}
-				if err := w.put(e, b); err != nil {
-					return err
-				}
-			}
-			if err := w.done(); err != nil {
-				return err
-			}
-			b.Total += end - next
-			if end > next {
-				b.QueuedThrough = entries[end-1].ContactID
-			}
-			if b.Status == BroadcastAwaitingApproval || b.Status == "" {
-				b.Status = BroadcastQueued
-			}
-			if b.QueuedAt.IsZero() {
-				b.QueuedAt = s.stamp()
-			}
-			next = end
-			more = next < len(entries)
-			b.AllQueued = !more
-			finishIfComplete(b, s.stamp())
-			return putJSON(bk, itob(id), b)
-		})
-		if err != nil {
-			return fmt.Errorf("queueing broadcast %d (%d of %d entries written): %w", id, next, len(entries), err)
+	return nil
+}
+
+// writeBroadcastChunk writes, in one transaction, the entries of a chunk of
+// the broadcast's recipients, sorted by contact, covering contacts up to
+// through; last says it is the final chunk. Entries of contacts queued
+// already (at or below QueuedThrough) are skipped. It returns how many it
+// wrote, and done when the broadcast was all queued already. Each
+// transaction raises Total and QueuedThrough; the first moves the broadcast
+// to queued, the last sets AllQueued.
+func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []OutboxEntry, through uint64, last bool) (written int, done bool, err error) {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
+		written, done = 0, false
+		bk := tx.Bucket(bucketBroadcasts)
+		b := &Broadcast{}
+		if err := getJSON(bk, itob(id), b); err != nil {
+			return err
 		}
-		if !more {
+		if b.Closed() {
+			return ErrBroadcastClosed
+		}
+		if b.AllQueued {
+			done = true
 			return nil
+		}
+		// resume above what an interrupted call queued
+		first := 0
+		for first < len(entries) && entries[first].ContactID <= b.QueuedThrough {
+			first++
+		}
+		w := newOutboxWriter(tx)
+		for i := first; i < len(entries); i++ {
+			e := &entries[i]
+			e.BroadcastID, e.Bulk, e.Urgent = id, true, b.Urgent
+			// a suspended broadcast's messages wait parked, as its others do
+			e.Parked = b.Status == BroadcastSuspended
+			if e.Kind == "" {
+				e.Kind = KindBroadcast
+			}
+			if err := w.put(e, b); err != nil {
+				return err
+			}
+		}
+		if err := w.done(); err != nil {
+			return err
+		}
+		written = len(entries) - first
+		b.Total += written
+		b.QueuedThrough = max(b.QueuedThrough, through)
+		switch b.Status {
+		case BroadcastAwaitingApproval, "":
+			b.Status = BroadcastQueued
+		case BroadcastSuspended:
+			if b.SuspendedFrom == BroadcastAwaitingApproval {
+				b.SuspendedFrom = BroadcastQueued
+			}
+		}
+		if b.QueuedAt.IsZero() {
+			b.QueuedAt = s.stamp()
+		}
+		b.AllQueued = last
+		finishIfComplete(b, s.stamp())
+		return putJSON(bk, itob(id), b)
+	})
+	return written, done, err
+}
+
+// QueueBroadcastStream queues the broadcast's messages, one per person its
+// audience reaches now on the channels channelOK accepts (nil: all), as
+// QueueBroadcast does, but a chunk of people at a time: it reads the next
+// 10,000 recipients above QueuedThrough (RecipientsPage), has render make
+// their entries outside any transaction, and writes them in a transaction
+// of their own, until the audience is done. Memory then holds one chunk,
+// whatever the audience. render returns one entry per recipient it keeps,
+// each with the recipient's ContactID.
+//
+// Resuming is as with QueueBroadcast: called again after a stop, it starts
+// above QueuedThrough, so nobody is queued twice. It returns how many
+// entries it wrote; ErrBroadcastClosed for a done or cancelled broadcast.
+// Called with a context carrying a transaction (InTx), every chunk joins it.
+func (s *Store) QueueBroadcastStream(ctx context.Context, id uint64, channelOK func(channel bot.ChannelName) bool,
+	render func([]Recipient) ([]OutboxEntry, error)) (int, error) {
+	return s.queueBroadcastStream(ctx, id, channelOK, render, queueChunk)
+}
+
+func (s *Store) queueBroadcastStream(ctx context.Context, id uint64, channelOK func(channel bot.ChannelName) bool,
+	render func([]Recipient) ([]OutboxEntry, error), chunk int) (int, error) {
+	total := 0
+	for {
+		b, err := s.Broadcast(ctx, id)
+		if err != nil {
+			return total, fmt.Errorf("queueing broadcast %d: %w", id, err)
+		}
+		if b.Closed() {
+			return total, fmt.Errorf("queueing broadcast %d: %w", id, ErrBroadcastClosed)
+		}
+		if b.AllQueued {
+			return total, nil
+		}
+		page, err := s.RecipientsPage(ctx, b.Audience, channelOK, b.QueuedThrough, chunk)
+		if err != nil {
+			return total, fmt.Errorf("queueing broadcast %d: %w", id, err)
+		}
+		entries, err := render(page.Recipients)
+		if err != nil {
+			return total, fmt.Errorf("queueing broadcast %d: rendering: %w", id, err)
+		}
+		if err := prepareBroadcastEntries(id, entries); err != nil {
+			return total, err
+		}
+		written, done, err := s.writeBroadcastChunk(ctx, id, entries, page.Through, page.Last)
+		total += written
+		if err != nil {
+			return total, fmt.Errorf("queueing broadcast %d (%d entries written): %w", id, total, err)
+		}
+		if done || page.Last {
+			return total, nil
 		}
 	}
 }
@@ -261,8 +366,8 @@ func (s *Store) queueBroadcast(id uint64, entries []OutboxEntry, chunk int) erro
 // cancelled, in one transaction, returning how many entries it removed.
 // Messages being sent at that moment still go out. A done broadcast is left
 // as it is; an unknown one gives ErrNotFound.
-func (s *Store) CancelBroadcast(id uint64) (removed int, err error) {
-	err = s.update(func(tx *bbolt.Tx) error {
+func (s *Store) CancelBroadcast(ctx context.Context, id uint64) (removed int, err error) {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		removed = 0
 		bk := tx.Bucket(bucketBroadcasts)
 		b := &Broadcast{}
@@ -305,4 +410,124 @@ func (s *Store) CancelBroadcast(id uint64) (removed int, err error) {
 		return 0, fmt.Errorf("cancelling broadcast %d: %w", id, err)
 	}
 	return removed, nil
+}
+
+// SetStatusMessage records the platform ID of the progress message shown to
+// the broadcast's author at to, so the next report edits it in place.
+func (s *Store) SetStatusMessage(ctx context.Context, broadcastID uint64, to bot.Address, messageID string) error {
+	_, err := s.UpdateBroadcast(ctx, broadcastID, func(b *Broadcast) error {
+		if b.StatusMessage == nil {
+			b.StatusMessage = map[string]string{}
+		}
+		b.StatusMessage[to.String()] = messageID
+		return nil
+	})
+	return err
+}
+
+// SuspendBroadcast parks the unsent messages of a broadcast whose author
+// may no longer send, in one transaction: the dispatchers do not see them
+// until ResumeBroadcast. A broadcast awaiting approval is suspended too, so
+// no one approves it by mistake. It returns how many messages it parked;
+// a done, cancelled or suspended broadcast is left as it is.
+func (s *Store) SuspendBroadcast(ctx context.Context, id uint64) (parked int, err error) {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
+		parked = 0
+		bk := tx.Bucket(bucketBroadcasts)
+		b := &Broadcast{}
+		if err := getJSON(bk, itob(id), b); err != nil {
+			return err
+		}
+		if b.Closed() || b.Status == BroadcastSuspended {
+			return nil
+		}
+		var err error
+		if parked, err = moveBroadcastEntries(tx, id, true); err != nil {
+			return err
+		}
+		b.SuspendedFrom, b.Status = b.Status, BroadcastSuspended
+		return putJSON(bk, itob(id), b)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("suspending broadcast %d: %w", id, err)
+	}
+	return parked, nil
+}
+
+// ResumeBroadcast gives a suspended broadcast to a new author (an admin who
+// takes it over) and returns its parked messages to the outbox, in one
+// transaction. A broadcast suspended while it awaited approval awaits it
+// again, now from its new author. It returns the broadcast.
+func (s *Store) ResumeBroadcast(ctx context.Context, id, author uint64) (*Broadcast, error) {
+	b := &Broadcast{}
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketBroadcasts)
+		if err := getJSON(bk, itob(id), b); err != nil {
+			return err
+		}
+		if b.Status != BroadcastSuspended {
+			return fmt.Errorf("broadcast is %s: %w", b.Status, ErrNotSuspended)
+		}
+		if _, err := moveBroadcastEntries(tx, id, false); err != nil {
+			return err
+		}
+		b.Status, b.SuspendedFrom, b.CreatedBy = b.SuspendedFrom, "", author
+		if b.Status == BroadcastAwaitingApproval {
+			b.ApprovedBy = 0
+		}
+		finishIfComplete(b, s.stamp())
+		return putJSON(bk, itob(id), b)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resuming broadcast %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// ErrNotSuspended means a broadcast or reminder to take over is not suspended.
+var ErrNotSuspended = errors.New("not suspended")
+
+// moveBroadcastEntries parks the broadcast's queued entries (park) or
+// returns them to the bulk lane, re-keying them and their ID index.
+func moveBroadcastEntries(tx *bbolt.Tx, id uint64, park bool) (int, error) {
+	byBroadcast := tx.Bucket(bucketOutboxByBroadcast)
+	outbox, ids := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxIDs)
+	prefix := itob(id)
+	var entryIDs [][]byte
+	c := byBroadcast.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		entryIDs = append(entryIDs, bytes.Clone(k[8:]))
+	}
+	moved := 0
+	for _, eid := range entryIDs {
+		v := ids.Get(eid)
+		if len(v) < 8 {
+			continue
+		}
+		oldKey := bytes.Clone(v[8:])
+		rec := outboxRecord{OutboxEntry: &OutboxEntry{}}
+		buf := outbox.Get(oldKey)
+		if buf == nil {
+			continue
+		}
+		if err := json.Unmarshal(buf, &rec); err != nil {
+			return 0, fmt.Errorf("decoding outbox entry %d: %w", btoi(eid), err)
+		}
+		if rec.Parked == park {
+			continue
+		}
+		rec.Parked = park
+		newKey := outboxKey(rec.Channel, rec.lane(), rec.ID)
+		if err := outbox.Delete(oldKey); err != nil {
+			return 0, err
+		}
+		if err := putJSON(outbox, newKey, &rec); err != nil {
+			return 0, err
+		}
+		if err := ids.Put(eid, idsValue(id, newKey)); err != nil {
+			return 0, err
+		}
+		moved++
+	}
+	return moved, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
@@ -10,7 +11,7 @@ import (
 
 // CreateCampaign stores a new campaign, setting c.ID and lower-casing c.Code;
 // a zero CreatedAt becomes now. ErrCodeTaken if another campaign has the code.
-func (s *Store) CreateCampaign(c *Campaign) error {
+func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 	rec := *c
 	rec.Code = normCode(rec.Code)
 	if rec.Code == "" {
@@ -19,7 +20,7 @@ func (s *Store) CreateCampaign(c *Campaign) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		codes := tx.Bucket(bucketCampaignCodes)
 		if codes.Get([]byte(rec.Code)) != nil {
 			return fmt.Errorf("%q: %w", rec.Code, ErrCodeTaken)
@@ -43,18 +44,18 @@ func (s *Store) CreateCampaign(c *Campaign) error {
 }
 
 // Campaign returns the campaign with the given ID, or ErrNotFound.
-func (s *Store) Campaign(id uint64) (*Campaign, error) {
+func (s *Store) Campaign(ctx context.Context, id uint64) (*Campaign, error) {
 	c := &Campaign{}
-	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketCampaigns), itob(id), c) }); err != nil {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketCampaigns), itob(id), c) }); err != nil {
 		return nil, fmt.Errorf("campaign %d: %w", id, err)
 	}
 	return c, nil
 }
 
 // CampaignByCode returns the campaign with the code, in any case, or ErrNotFound.
-func (s *Store) CampaignByCode(code string) (*Campaign, error) {
+func (s *Store) CampaignByCode(ctx context.Context, code string) (*Campaign, error) {
 	c := &Campaign{}
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		id := tx.Bucket(bucketCampaignCodes).Get([]byte(normCode(code)))
 		if id == nil {
 			return ErrNotFound
@@ -68,9 +69,9 @@ func (s *Store) CampaignByCode(code string) (*Campaign, error) {
 }
 
 // Campaigns returns all campaigns in ID order.
-func (s *Store) Campaigns() ([]Campaign, error) {
+func (s *Store) Campaigns(ctx context.Context) ([]Campaign, error) {
 	var out []Campaign
-	err := scanJSON(s, bucketCampaigns, nil, func(_ []byte, c *Campaign) error {
+	err := scanJSON(ctx, s, bucketCampaigns, nil, func(_ []byte, c *Campaign) error {
 		out = append(out, *c)
 		return nil
 	})
@@ -84,9 +85,9 @@ func (s *Store) Campaigns() ([]Campaign, error) {
 // one transaction; if fn returns an error nothing is written. fn cannot
 // change the ID; a changed Code is lower-cased and re-indexed (ErrCodeTaken
 // if another campaign has it).
-func (s *Store) UpdateCampaign(id uint64, fn func(*Campaign) error) (*Campaign, error) {
+func (s *Store) UpdateCampaign(ctx context.Context, id uint64, fn func(*Campaign) error) (*Campaign, error) {
 	c := &Campaign{}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketCampaigns)
 		if err := getJSON(b, itob(id), c); err != nil {
 			return err

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"context"
 	"testing"
+
+	"mobilise/bot"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,10 +17,10 @@ func TestCheckFindsInconsistencies(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close()) }()
 	c := &Campaign{Code: "peace"}
-	require.NoError(t, s.CreateCampaign(c))
-	a, _, err := s.EnsureContact("telegram:1", "", "")
+	require.NoError(t, s.CreateCampaign(context.Background(), c))
+	a, _, err := s.EnsureContact(context.Background(), bot.MustParseAddress("telegram:1"), "", "")
 	require.NoError(t, err)
-	_, err = s.AddPledge(Pledge{CampaignID: c.ID, ContactID: a.ID})
+	_, err = s.AddPledge(context.Background(), Pledge{CampaignID: c.ID, ContactID: a.ID})
 	require.NoError(t, err)
 	require.NoError(t, s.Check())
 

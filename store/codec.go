@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,50 @@ func pairKey(campaignID, contactID uint64) []byte {
 	binary.BigEndian.PutUint64(k, campaignID)
 	binary.BigEndian.PutUint64(k[8:], contactID)
 	return k
+}
+
+// pairRecord is a pledge or a sign-up, stored under (campaign id ‖ contact
+// id) without repeating either: the key holds them.
+type pairRecord[T any] interface {
+	*T
+	pairIDs() (campaign, contact *uint64)
+}
+
+func (p *Pledge) pairIDs() (campaign, contact *uint64) { return &p.CampaignID, &p.ContactID }
+func (s *Signup) pairIDs() (campaign, contact *uint64) { return &s.CampaignID, &s.ContactID }
+
+// decodePair decodes the pledge or sign-up v stored under key, taking its
+// IDs from the key: an anonymous pledge's contact ID stays zero. Records
+// written before they left the IDs out read the same.
+func decodePair[T any, P pairRecord[T]](key, v []byte, rec P) error {
+	if err := json.Unmarshal(v, rec); err != nil {
+		return fmt.Errorf("decoding record %x: %w", key, err)
+	}
+	if len(key) == 16 {
+		campaign, contact := rec.pairIDs()
+		*campaign, *contact = btoi(key[:8]), 0
+		if id := btoi(key[8:]); isContactID(id) {
+			*contact = id
+		}
+	}
+	return nil
+}
+
+// getPair is getJSON for a pledge or a sign-up.
+func getPair[T any, P pairRecord[T]](b *bbolt.Bucket, key []byte, rec P) error {
+	v := b.Get(key)
+	if v == nil {
+		return ErrNotFound
+	}
+	return decodePair[T, P](key, v, rec)
+}
+
+// putPair stores a pledge or a sign-up under key without its IDs.
+func putPair[T any, P pairRecord[T]](b *bbolt.Bucket, key []byte, rec P) error {
+	lean := *rec
+	campaign, contact := P(&lean).pairIDs()
+	*campaign, *contact = 0, 0
+	return putJSON(b, key, &lean)
 }
 
 // getJSON decodes inside the transaction: bbolt's bytes are invalid once it ends.
@@ -61,12 +106,17 @@ const pageSize = 256
 // outside any transaction, so fn may use the store (even write to it) and a
 // long scan does not pin old pages. Records written during the scan may or
 // may not be seen. fn's error stops the scan and is returned as it is.
-func scanJSON[T any](s *Store, bucket, prefix []byte, fn func(key []byte, rec *T) error) error {
+func scanJSON[T any](ctx context.Context, s *Store, bucket, prefix []byte, fn func(key []byte, rec *T) error) error {
+	return scanRecords(ctx, s, bucket, prefix, func(_, v []byte, rec *T) error { return json.Unmarshal(v, rec) }, fn)
+}
+
+// scanRecords is scanJSON for records that decode reads.
+func scanRecords[T any](ctx context.Context, s *Store, bucket, prefix []byte, decode func(k, v []byte, rec *T) error, fn func(key []byte, rec *T) error) error {
 	var after []byte
 	for {
 		var keys [][]byte
 		var page []T
-		err := s.view(func(tx *bbolt.Tx) error {
+		err := s.read(ctx, func(tx *bbolt.Tx) error {
 			c := tx.Bucket(bucket).Cursor()
 			k, v := c.Seek(prefix)
 			if after != nil {
@@ -76,7 +126,7 @@ func scanJSON[T any](s *Store, bucket, prefix []byte, fn func(key []byte, rec *T
 			}
 			for ; k != nil && bytes.HasPrefix(k, prefix) && len(page) < pageSize; k, v = c.Next() {
 				var rec T
-				if err := json.Unmarshal(v, &rec); err != nil {
+				if err := decode(k, v, &rec); err != nil {
 					return fmt.Errorf("decoding %s %x: %w", bucket, k, err)
 				}
 				page = append(page, rec)

@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"mobilise/bot"
 
 	"go.etcd.io/bbolt"
 )
@@ -68,41 +71,41 @@ func fuzzBaseline(f *testing.F, s *Store) {
 			f.Fatal(err)
 		}
 	}
-	a, _, err := s.EnsureContact("telegram:1", "Salma", "ar")
+	a, _, err := s.EnsureContact(context.Background(), bot.MustParseAddress("telegram:1"), "Salma", "ar")
 	must(err)
-	b, _, err := s.EnsureContact("whatsapp:970599000000", "Omar", "en")
+	b, _, err := s.EnsureContact(context.Background(), bot.MustParseAddress("whatsapp:970599000000"), "Omar", "en")
 	must(err)
-	_, err = s.UpdateContact(a.ID, func(c *Contact) error {
-		c.Consent, c.Governorate, c.Unreachable = true, "nablus", map[string]time.Time{"telegram:1": at}
+	_, err = s.UpdateContact(context.Background(), a.ID, func(c *Contact) error {
+		c.Consent, c.Governorate, c.Unreachable = true, "nablus", map[bot.Address]time.Time{bot.MustParseAddress("telegram:1"): at}
 		return nil
 	})
 	must(err)
-	must(s.PutSession(a.ID, &Session{Flow: "register", Step: "name", Data: map[string]string{"k": "v"},
+	must(s.PutSession(context.Background(), a.ID, &Session{Flow: "register", Step: "name", Data: map[string]string{"k": "v"},
 		Menu: &Menu{ID: "ab12cd34", Options: []string{"yes", "no"}, Labels: []string{"نعم", "لا"}}}))
-	must(s.CreateInstitution(&Institution{NameAR: "مركز", Field: "youth", Governorates: []string{"jenin"}, ApplicantID: a.ID}))
+	must(s.CreateInstitution(context.Background(), &Institution{NameAR: "مركز", Field: "youth", Governorates: []string{"jenin"}, ApplicantID: a.ID}))
 	c := &Campaign{Code: "peace", TitleAR: "سلام", Kind: KindBoth, Target: 2, StartAt: at, EventAt: at.Add(48 * time.Hour),
 		ReminderOffsets: []time.Duration{time.Hour}}
-	must(s.CreateCampaign(c))
-	_, err = s.AddPledge(Pledge{CampaignID: c.ID, ContactID: a.ID, Channel: "telegram", ReferredBy: b.ID})
+	must(s.CreateCampaign(context.Background(), c))
+	_, err = s.AddPledge(context.Background(), Pledge{CampaignID: c.ID, ContactID: a.ID, Channel: "telegram", ReferredBy: b.ID})
 	must(err)
-	_, err = s.AddSignup(Signup{CampaignID: c.ID, ContactID: b.ID, Channel: "whatsapp"})
+	_, err = s.AddSignup(context.Background(), Signup{CampaignID: c.ID, ContactID: b.ID, Channel: "whatsapp"})
 	must(err)
 	bc := &Broadcast{CampaignID: c.ID, TextAR: "نداء", Audience: Audience{Kind: AudienceEveryone}}
-	must(s.CreateBroadcast(bc))
-	must(s.QueueBroadcast(bc.ID, []OutboxEntry{{To: "telegram:1", ContactID: a.ID, Text: "نداء"}}))
-	must(s.Enqueue(OutboxEntry{To: "whatsapp:970599000000", ContactID: b.ID, Text: "hi",
-		Buttons: [][]OutboxButton{{{Text: "a", Payload: "m:1:0"}}}}))
-	must(s.CreateReminder(&Reminder{CampaignID: c.ID, TextAR: "تذكير", Audience: Audience{Kind: AudiencePledgers, CampaignID: c.ID},
+	must(s.CreateBroadcast(context.Background(), bc))
+	must(s.QueueBroadcast(context.Background(), bc.ID, []OutboxEntry{{To: bot.MustParseAddress("telegram:1"), ContactID: a.ID, Text: "نداء"}}))
+	must(s.Enqueue(context.Background(), OutboxEntry{To: bot.MustParseAddress("whatsapp:970599000000"), ContactID: b.ID, Text: "hi",
+		Buttons: [][]bot.Button{{{Text: "a", Payload: "m:1:0"}}}}))
+	must(s.CreateReminder(context.Background(), &Reminder{CampaignID: c.ID, TextAR: "تذكير", Audience: Audience{Kind: AudiencePledgers, CampaignID: c.ID},
 		Spec: "0 10 * * 5", NextFireAt: at.Add(time.Hour)}))
-	must(s.AppendAudit(AuditEntry{ActorID: a.ID, Action: "approve", Details: map[string]string{"id": "1"}}))
-	must(s.SetPause(Pause{Paused: false, By: a.ID, At: at}))
-	must(s.SetTelegramOffset(42))
-	_, err = s.MarkUpdateHandled("telegram", 41)
+	must(s.AppendAudit(context.Background(), AuditEntry{ActorID: a.ID, Action: "approve", Details: map[string]string{"id": "1"}}))
+	must(s.SetPause(context.Background(), Pause{Paused: false, By: a.ID, At: at}))
+	must(s.SetTelegramOffset(context.Background(), 42))
+	_, err = s.MarkHandled(context.Background(), "telegram", "41")
 	must(err)
-	must(s.PutLinkCode("123456", a.ID, at.Add(time.Hour)))
+	must(s.PutLinkCode(context.Background(), "123456", a.ID, at.Add(time.Hour)))
 	bc2 := &Broadcast{TextAR: "ثانٍ", Audience: Audience{Kind: AudienceEveryone}}
-	must(s.CreateBroadcast(bc2))
-	must(s.QueueBroadcast(bc2.ID, []OutboxEntry{{To: "whatsapp:970599000000", ContactID: b.ID, Text: "ثانٍ"}}))
+	must(s.CreateBroadcast(context.Background(), bc2))
+	must(s.QueueBroadcast(context.Background(), bc2.ID, []OutboxEntry{{To: bot.MustParseAddress("whatsapp:970599000000"), ContactID: b.ID, Text: "ثانٍ"}}))
 }
 
 // FuzzRecordDecoding puts arbitrary bytes where the store keeps a record or
@@ -161,61 +164,61 @@ func FuzzRecordDecoding(f *testing.F) {
 			t.Fatal(err)
 		}
 		noop := func(any) error { return nil }
-		_, _ = s.Contact(1)
-		_, _ = s.Contact(2)
-		_, _ = s.ContactByAddress("telegram:1")
-		_, _ = s.ContactByAddress("whatsapp:970599000000")
-		if c, err := s.Contact(1); err == nil {
-			_, _ = s.ContactByRefCode(c.RefCode)
+		_, _ = s.Contact(context.Background(), 1)
+		_, _ = s.Contact(context.Background(), 2)
+		_, _ = s.ContactByAddress(context.Background(), bot.MustParseAddress("telegram:1"))
+		_, _ = s.ContactByAddress(context.Background(), bot.MustParseAddress("whatsapp:970599000000"))
+		if c, err := s.Contact(context.Background(), 1); err == nil {
+			_, _ = s.ContactByRefCode(context.Background(), c.RefCode)
 		}
-		_ = s.Contacts(func(c *Contact) error { return noop(c) })
-		_, _ = s.Institution(1)
-		_, _ = s.Institutions("")
-		_, _ = s.Institutions(InstitutionPending)
-		_, _ = s.Campaign(1)
-		_, _ = s.CampaignByCode("peace")
-		_, _ = s.Campaigns()
-		_, _ = s.Pledge(1, 1)
-		_ = s.Pledges(1, func(p *Pledge) error { return noop(p) })
-		_, _ = s.ContactPledges(1)
-		_, _ = s.Signup(1, 2)
-		_ = s.Signups(1, func(su *Signup) error { return noop(su) })
-		_, _ = s.ContactSignups(2)
-		_, _ = s.Counts(1)
-		_, _ = s.CampaignStats(1)
-		_, _ = s.Session(1)
-		_ = s.Audit(func(e *AuditEntry) error { return noop(e) })
-		_, _ = s.Broadcast(1)
-		_, _ = s.Broadcasts()
+		_ = s.Contacts(context.Background(), func(c *Contact) error { return noop(c) })
+		_, _ = s.Institution(context.Background(), 1)
+		_, _ = s.Institutions(context.Background(), "")
+		_, _ = s.Institutions(context.Background(), InstitutionPending)
+		_, _ = s.Campaign(context.Background(), 1)
+		_, _ = s.CampaignByCode(context.Background(), "peace")
+		_, _ = s.Campaigns(context.Background())
+		_, _ = s.Pledge(context.Background(), 1, 1)
+		_ = s.Pledges(context.Background(), 1, func(p *Pledge) error { return noop(p) })
+		_, _ = s.ContactPledges(context.Background(), 1)
+		_, _ = s.Signup(context.Background(), 1, 2)
+		_ = s.Signups(context.Background(), 1, func(su *Signup) error { return noop(su) })
+		_, _ = s.ContactSignups(context.Background(), 2)
+		_, _ = s.Counts(context.Background(), 1)
+		_, _ = s.CampaignStats(context.Background(), 1)
+		_, _ = s.Session(context.Background(), 1)
+		_ = s.Audit(context.Background(), func(e *AuditEntry) error { return noop(e) })
+		_, _ = s.Broadcast(context.Background(), 1)
+		_, _ = s.Broadcasts(context.Background())
 		for _, bulk := range []bool{false, true} {
-			_, _ = s.PendingOutbox("telegram", bulk, 0, 10)
-			_, _ = s.PendingOutbox("whatsapp", bulk, 0, 10)
+			_, _ = s.PendingOutbox(context.Background(), "telegram", bulk, 0, 10)
+			_, _ = s.PendingOutbox(context.Background(), "whatsapp", bulk, 0, 10)
 		}
-		_, _ = s.OutboxDepth()
-		_, _ = s.OutboxSentSince("telegram", far.Add(-72*time.Hour))
-		_, _ = s.Reminders()
-		_, _ = s.Reminder(1)
-		_, _ = s.DueReminders(far)
+		_, _ = s.OutboxDepth(context.Background())
+		_, _ = s.OutboxSentSince(context.Background(), "telegram", far.Add(-72*time.Hour))
+		_, _ = s.Reminders(context.Background())
+		_, _ = s.Reminder(context.Background(), 1)
+		_, _ = s.DueReminders(context.Background(), far)
 		for _, aud := range []Audience{{Kind: AudienceEveryone}, {Kind: AudiencePledgers, CampaignID: 1}, {Kind: AudienceNotPledged, CampaignID: 1}} {
-			_, _ = s.Recipients(aud, func(string) bool { return true })
+			_, _ = s.Recipients(context.Background(), aud, func(bot.ChannelName) bool { return true })
 		}
-		_, _ = s.TelegramOffset()
-		_, _ = s.Pause()
+		_, _ = s.TelegramOffset(context.Background())
+		_, _ = s.Pause(context.Background())
 		_ = s.Check()
 		// read-modify-write: decoding comes first
-		_, _ = s.UpdateContact(1, func(*Contact) error { return nil })
-		_, _ = s.UpdateCampaign(1, func(*Campaign) error { return nil })
-		_, _ = s.UpdateInstitution(1, func(*Institution) error { return nil })
-		_, _ = s.UpdateBroadcast(1, func(*Broadcast) error { return nil })
-		_, _ = s.AddPledge(Pledge{CampaignID: 1, ContactID: 2})
-		_, _ = s.AddSignup(Signup{CampaignID: 1, ContactID: 1})
-		_ = s.OutboxRetry(2, far, "retry")
-		_ = s.OutboxDone(1)
-		_, _ = s.MarkUpdateHandled("telegram", 7)
-		_, _ = s.TakeLinkCode("123456", far.Add(-5*365*24*time.Hour))
-		_, _ = s.CancelBroadcast(2)
+		_, _ = s.UpdateContact(context.Background(), 1, func(*Contact) error { return nil })
+		_, _ = s.UpdateCampaign(context.Background(), 1, func(*Campaign) error { return nil })
+		_, _ = s.UpdateInstitution(context.Background(), 1, func(*Institution) error { return nil })
+		_, _ = s.UpdateBroadcast(context.Background(), 1, func(*Broadcast) error { return nil })
+		_, _ = s.AddPledge(context.Background(), Pledge{CampaignID: 1, ContactID: 2})
+		_, _ = s.AddSignup(context.Background(), Signup{CampaignID: 1, ContactID: 1})
+		_ = s.OutboxRetry(context.Background(), 2, far, "retry")
+		_ = s.OutboxDone(context.Background(), 1)
+		_, _ = s.MarkHandled(context.Background(), "telegram", "7")
+		_, _ = s.TakeLinkCode(context.Background(), "123456", far.Add(-5*365*24*time.Hour))
+		_, _ = s.CancelBroadcast(context.Background(), 2)
 		if slices.Equal(slot[0], bucketContacts) {
-			_ = s.ForgetContact(1)
+			_ = s.ForgetContact(context.Background(), 1)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"mobilise/bot"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,14 +73,14 @@ func TestDiskFull(t *testing.T) {
 		}
 		s, err := Open(filepath.Join(mnt, "mobilise.db"), WithBatchDelay(0))
 		require.NoError(t, err)
-		c, _, err := s.EnsureContact("telegram:1", "Salma", "ar")
+		c, _, err := s.EnsureContact(context.Background(), bot.MustParseAddress("telegram:1"), "Salma", "ar")
 		require.NoError(t, err)
 
 		var writeErr error
 		created := 0
 		for i := range 10_000 {
 			inst := &Institution{NameAR: fmt.Sprintf("مؤسسة %d %s", i, strings.Repeat("س", 2000)), Field: "youth", ApplicantID: c.ID}
-			if writeErr = s.CreateInstitution(inst); writeErr != nil {
+			if writeErr = s.CreateInstitution(context.Background(), inst); writeErr != nil {
 				break
 			}
 			created++
@@ -90,19 +93,19 @@ func TestDiskFull(t *testing.T) {
 		assert.Contains(t, writeErr.Error(), "no space left on device")
 
 		// the bot keeps answering what it can: everything committed reads back
-		insts, err := s.Institutions("")
+		insts, err := s.Institutions(context.Background(), "")
 		require.NoError(t, err)
 		assert.Len(t, insts, created)
-		got, err := s.ContactByAddress("telegram:1")
+		got, err := s.ContactByAddress(context.Background(), bot.MustParseAddress("telegram:1"))
 		require.NoError(t, err)
 		assert.Equal(t, "Salma", got.Name)
-		require.Error(t, s.CreateInstitution(&Institution{NameAR: strings.Repeat("ب", 3000)}), "still full")
-		_, err = s.Institutions("")
+		require.Error(t, s.CreateInstitution(context.Background(), &Institution{NameAR: strings.Repeat("ب", 3000)}), "still full")
+		_, err = s.Institutions(context.Background(), "")
 		require.NoError(t, err, "a failed write leaves reads working")
 
 		// room again: writes resume on the same open store
 		require.NoError(t, syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_REMOUNT, "size=16m,mode=0700"))
-		require.NoError(t, s.CreateInstitution(&Institution{NameAR: "بعد", Field: "youth", ApplicantID: c.ID}))
+		require.NoError(t, s.CreateInstitution(context.Background(), &Institution{NameAR: "بعد", Field: "youth", ApplicantID: c.ID}))
 		require.NoError(t, s.Check())
 		require.NoError(t, s.Close())
 
@@ -110,7 +113,7 @@ func TestDiskFull(t *testing.T) {
 		require.NoError(t, err)
 		defer s.Close()
 		require.NoError(t, s.Check(), "no corruption")
-		insts, err = s.Institutions("")
+		insts, err = s.Institutions(context.Background(), "")
 		require.NoError(t, err)
 		assert.Len(t, insts, created+1, "nothing half-written: the failed writes left no record")
 	})
@@ -125,7 +128,7 @@ func TestReadOnlyFileSystem(t *testing.T) {
 		path := filepath.Join(data, "mobilise.db")
 		s, err := Open(path)
 		require.NoError(t, err)
-		_, _, err = s.EnsureContact("telegram:1", "Salma", "ar")
+		_, _, err = s.EnsureContact(context.Background(), bot.MustParseAddress("telegram:1"), "Salma", "ar")
 		require.NoError(t, err)
 		require.NoError(t, s.Close())
 		before, err := os.ReadFile(path)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -8,7 +9,7 @@ import (
 
 // CreateInstitution stores a new institution and sets inst.ID. An empty
 // Status becomes pending and a zero CreatedAt now.
-func (s *Store) CreateInstitution(inst *Institution) error {
+func (s *Store) CreateInstitution(ctx context.Context, inst *Institution) error {
 	rec := *inst
 	if rec.Status == "" {
 		rec.Status = InstitutionPending
@@ -16,7 +17,7 @@ func (s *Store) CreateInstitution(inst *Institution) error {
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -33,9 +34,9 @@ func (s *Store) CreateInstitution(inst *Institution) error {
 }
 
 // Institution returns the institution with the given ID, or ErrNotFound.
-func (s *Store) Institution(id uint64) (*Institution, error) {
+func (s *Store) Institution(ctx context.Context, id uint64) (*Institution, error) {
 	inst := &Institution{}
-	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketInstitutions), itob(id), inst) }); err != nil {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketInstitutions), itob(id), inst) }); err != nil {
 		return nil, fmt.Errorf("institution %d: %w", id, err)
 	}
 	return inst, nil
@@ -43,9 +44,9 @@ func (s *Store) Institution(id uint64) (*Institution, error) {
 
 // Institutions returns the institutions with the given status ("" for all)
 // in ID order.
-func (s *Store) Institutions(status InstitutionStatus) ([]Institution, error) {
+func (s *Store) Institutions(ctx context.Context, status InstitutionStatus) ([]Institution, error) {
 	var out []Institution
-	err := scanJSON(s, bucketInstitutions, nil, func(_ []byte, inst *Institution) error {
+	err := scanJSON(ctx, s, bucketInstitutions, nil, func(_ []byte, inst *Institution) error {
 		if status == "" || inst.Status == status {
 			out = append(out, *inst)
 		}
@@ -59,18 +60,24 @@ func (s *Store) Institutions(status InstitutionStatus) ([]Institution, error) {
 
 // UpdateInstitution reads the institution, lets fn change it and writes it
 // back, in one transaction; if fn returns an error nothing is written. fn
-// cannot change the ID. ErrNotFound if there is no such institution.
-func (s *Store) UpdateInstitution(id uint64, fn func(*Institution) error) (*Institution, error) {
+// cannot change the ID; a changed Code is lower-cased and re-indexed
+// (ErrCodeTaken if another institution has it). ErrNotFound if there is no
+// such institution.
+func (s *Store) UpdateInstitution(ctx context.Context, id uint64, fn func(*Institution) error) (*Institution, error) {
 	inst := &Institution{}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
 		if err := getJSON(b, itob(id), inst); err != nil {
 			return err
 		}
+		oldCode := inst.Code
 		if err := fn(inst); err != nil {
 			return err
 		}
 		inst.ID = id
+		if err := syncInstitutionCode(tx, inst, oldCode); err != nil {
+			return err
+		}
 		return putJSON(b, itob(id), inst)
 	})
 	if err != nil {
@@ -80,11 +87,17 @@ func (s *Store) UpdateInstitution(id uint64, fn func(*Institution) error) (*Inst
 }
 
 // DeleteInstitution removes an institution's record.
-func (s *Store) DeleteInstitution(id uint64) error {
-	err := s.update(func(tx *bbolt.Tx) error {
+func (s *Store) DeleteInstitution(ctx context.Context, id uint64) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketInstitutions)
-		if b.Get(itob(id)) == nil {
-			return ErrNotFound
+		inst := &Institution{}
+		if err := getJSON(b, itob(id), inst); err != nil {
+			return err
+		}
+		if inst.Code != "" {
+			if err := tx.Bucket(bucketInstitutionCodes).Delete([]byte(inst.Code)); err != nil {
+				return err
+			}
 		}
 		return b.Delete(itob(id))
 	})

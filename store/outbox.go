@@ -2,12 +2,15 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"mobilise/bot"
 
 	"go.etcd.io/bbolt"
 )
@@ -23,11 +26,26 @@ var (
 	bucketRemindersDue      = []byte("reminders_due")
 )
 
+// MessageKind says what a queued message is.
+type MessageKind string
+
+// The kinds of messages the bot itself queues; notices have kinds of their
+// own, named by what they tell ("target_reached", "broadcast_approval").
+const (
+	// KindReply answers what the person just wrote.
+	KindReply MessageKind = "reply"
+	// KindBroadcast is one recipient's copy of a broadcast.
+	KindBroadcast MessageKind = "broadcast"
+	// KindReminder is one recipient's copy of a reminder.
+	KindReminder MessageKind = "reminder"
+)
+
 // Outbox lanes: a channel's dispatcher drains notices before bulk messages,
 // so a reply-like notice is not stuck behind a broadcast that takes hours.
 const (
 	laneNotice byte = 0
 	laneBulk   byte = 1
+	laneParked byte = 2
 )
 
 // sentKept is how long outbox_sent remembers per-minute counts: long enough
@@ -39,13 +57,6 @@ const sentKept = 48 * time.Hour
 // the bucket), so pages are rarely split in the middle.
 const fillPercent = 0.9
 
-// OutboxButton is a button of a queued message, so a notice's menu survives
-// in the outbox.
-type OutboxButton struct {
-	Text    string `json:"text"`
-	Payload string `json:"payload"`
-}
-
 // OutboxEntry is one message waiting to be sent: a notice, a reminder or one
 // recipient's copy of a broadcast. Entries of one channel are sent in ID
 // order per recipient.
@@ -53,31 +64,49 @@ type OutboxEntry struct {
 	// ID comes from one sequence for all channels, so it orders every
 	// message ever queued.
 	ID uint64 `json:"id"`
-	// Channel is the address prefix of To; empty when queueing means To's.
-	Channel string `json:"channel"`
-	// To is the "channel:id" address.
-	To        string           `json:"to"`
-	ContactID uint64           `json:"contact_id,omitempty"`
-	Text      string           `json:"text,omitempty"`
-	Buttons   [][]OutboxButton `json:"buttons,omitempty"`
+	// Channel is To's channel; empty when queueing means To's.
+	Channel bot.ChannelName `json:"channel"`
+	// To is where the message goes.
+	To        bot.Address    `json:"to"`
+	ContactID uint64         `json:"contact_id,omitempty"`
+	Text      string         `json:"text,omitempty"`
+	Buttons   [][]bot.Button `json:"buttons,omitempty"`
 	// Lang is the language Text is written in.
 	Lang string `json:"lang,omitempty"`
+	// Media is a file sent with Text as its caption (bot.Outgoing.Media).
+	Media *Media `json:"media,omitempty"`
+	// PhoneButton labels a one-tap way to share a phone number (bot.Outgoing.PhoneButton).
+	PhoneButton string `json:"phone_button,omitempty"`
+	// Edit, when set, is the platform ID of a message already sent to To
+	// that this entry replaces (a broadcast's progress, edited in place).
+	Edit string `json:"edit,omitempty"`
+	// StatusOf names the broadcast whose progress this entry shows its
+	// author: once sent, its platform message ID is recorded on the
+	// broadcast (SetStatusMessage), so later progress edits it.
+	StatusOf uint64 `json:"status_of,omitempty"`
 	// BroadcastID names the broadcast the entry belongs to; only entries
 	// written by QueueBroadcast count towards its Sent, Failed and Blocked.
 	BroadcastID uint64 `json:"broadcast_id,omitempty"`
-	// Kind says what the message is, for logs and gates: "broadcast",
-	// "reminder", or a notice's kind such as "target_reached".
-	Kind string `json:"kind,omitempty"`
+	// Kind says what the message is, for logs and gates: KindBroadcast,
+	// KindReminder, KindReply, or a notice's kind such as "target_reached".
+	Kind MessageKind `json:"kind,omitempty"`
 	// Bulk entries (broadcasts and reminders; QueueBroadcast and
 	// ClaimReminder set it) are sent after every pending non-bulk entry of
 	// their channel, so a notice may overtake a broadcast to the same person
 	// but bulk messages keep their order among themselves, as notices do.
 	Bulk bool `json:"bulk,omitempty"`
 	// Urgent entries go out during quiet hours.
-	Urgent   bool `json:"urgent,omitempty"`
-	Attempts int  `json:"attempts,omitempty"`
+	Urgent bool `json:"urgent,omitempty"`
+	// Before is when the message stops being of use (the event a reminder
+	// announces): quiet hours may hold it only so long as it still arrives
+	// before then.
+	Before   time.Time `json:"before,omitempty"`
+	Attempts int       `json:"attempts,omitempty"`
 	// NotBefore holds the entry back until then (a retry's backoff).
 	NotBefore time.Time `json:"not_before,omitempty"`
+	// Parked entries belong to a suspended broadcast: they sit in a lane of
+	// their own that no dispatcher reads (see SuspendBroadcast).
+	Parked bool `json:"parked,omitempty"`
 	// Started is set just before a send on channels that deliver at most
 	// once; an entry found started after a crash is not sent again.
 	Started   time.Time `json:"started,omitempty"`
@@ -159,14 +188,17 @@ func encodeEntry(e *OutboxEntry, b *Broadcast) ([]byte, error) {
 
 // lane is the entry's outbox lane.
 func (e *OutboxEntry) lane() byte {
-	if e.Bulk {
+	switch {
+	case e.Parked:
+		return laneParked
+	case e.Bulk:
 		return laneBulk
 	}
 	return laneNotice
 }
 
 // outboxKey is (channel ‖ 0 ‖ lane ‖ id).
-func outboxKey(channel string, lane byte, id uint64) []byte {
+func outboxKey(channel bot.ChannelName, lane byte, id uint64) []byte {
 	k := make([]byte, 0, len(channel)+10)
 	k = append(k, channel...)
 	k = append(k, 0, lane)
@@ -174,7 +206,7 @@ func outboxKey(channel string, lane byte, id uint64) []byte {
 }
 
 // outboxPrefix is the key prefix of one channel's lane.
-func outboxPrefix(channel string, lane byte) []byte {
+func outboxPrefix(channel bot.ChannelName, lane byte) []byte {
 	return append(append([]byte(channel), 0), lane)
 }
 
@@ -194,17 +226,16 @@ func byBroadcastKey(broadcastID, id uint64) []byte {
 
 // prepareEntry checks an entry before it is queued and fills Channel from To.
 func prepareEntry(e *OutboxEntry) error {
-	ch, id, ok := strings.Cut(e.To, ":")
-	if !ok || ch == "" || id == "" {
-		return fmt.Errorf("outbox entry to %q: want channel:id", e.To)
+	if err := checkAddress(e.To); err != nil {
+		return fmt.Errorf("outbox entry: %w", err)
 	}
 	if e.Channel == "" {
-		e.Channel = ch
+		e.Channel = e.To.Channel
 	}
-	if e.Channel != ch {
+	if e.Channel != e.To.Channel {
 		return fmt.Errorf("outbox entry to %s: channel %q does not match", e.To, e.Channel)
 	}
-	if strings.IndexByte(e.Channel, 0) >= 0 {
+	if strings.IndexByte(string(e.Channel), 0) >= 0 {
 		return fmt.Errorf("outbox entry to %q: bad channel name", e.To)
 	}
 	return nil
@@ -277,11 +308,11 @@ func writeEntries(tx *bbolt.Tx, entries []OutboxEntry, bulk bool) error {
 // each entry's ID (the slice's elements are updated). Entries keep their
 // Bulk flag; a BroadcastID is kept for reference but the entry does not
 // count towards the broadcast (a coordinator's test send, for one).
-func (s *Store) Enqueue(entries ...OutboxEntry) error {
+func (s *Store) Enqueue(ctx context.Context, entries ...OutboxEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := s.update(func(tx *bbolt.Tx) error { return writeEntries(tx, entries, false) }); err != nil {
+	if err := s.write(ctx, func(tx *bbolt.Tx) error { return writeEntries(tx, entries, false) }); err != nil {
 		return fmt.Errorf("queueing %d messages: %w", len(entries), err)
 	}
 	return nil
@@ -291,7 +322,7 @@ func (s *Store) Enqueue(entries ...OutboxEntry) error {
 // (bulk false) or bulk lane, with IDs above after, in ID order. Entries
 // held back by NotBefore or marked Started are included: holding them is
 // the dispatcher's decision.
-func (s *Store) PendingOutbox(channel string, bulk bool, after uint64, limit int) ([]OutboxEntry, error) {
+func (s *Store) PendingOutbox(ctx context.Context, channel bot.ChannelName, bulk bool, after uint64, limit int) ([]OutboxEntry, error) {
 	lane := laneNotice
 	if bulk {
 		lane = laneBulk
@@ -301,7 +332,7 @@ func (s *Store) PendingOutbox(channel string, bulk bool, after uint64, limit int
 	}
 	prefix := outboxPrefix(channel, lane)
 	var out []OutboxEntry
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		resolve := broadcastTexts(tx)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		k, v := c.Seek(outboxKey(channel, lane, after+1))
@@ -421,12 +452,12 @@ func (s *Store) countSent(tx *bbolt.Tx, channel []byte) error {
 // their broadcasts, in one transaction. IDs that are gone already (a
 // cancelled broadcast's, or recorded before) are skipped, so calling it
 // again changes nothing. Concurrent calls share commits.
-func (s *Store) OutboxDone(ids ...uint64) error {
+func (s *Store) OutboxDone(ctx context.Context, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	// idempotent: a re-run finds the entries gone and counts nothing twice
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		for _, id := range ids {
 			if _, err := s.removeEntry(tx, id, outcomeSent, ""); err != nil {
 				return err
@@ -443,13 +474,13 @@ func (s *Store) OutboxDone(ids ...uint64) error {
 // OutboxFailed removes an entry that will not be sent and counts it for its
 // broadcast as blocked (the person blocked the bot) or failed, keeping
 // reason as the broadcast's LastError. An unknown ID is skipped.
-func (s *Store) OutboxFailed(id uint64, reason string, blocked bool) error {
+func (s *Store) OutboxFailed(ctx context.Context, id uint64, reason string, blocked bool) error {
 	how := outcomeFailed
 	if blocked {
 		how = outcomeBlocked
 	}
 	// idempotent, as OutboxDone
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		_, err := s.removeEntry(tx, id, how, reason)
 		return err
 	})
@@ -483,9 +514,9 @@ func updateEntry(tx *bbolt.Tx, id uint64, fn func(*OutboxEntry)) error {
 // OutboxRetry records a failed attempt: Attempts grows by one, LastError is
 // reason, Started is cleared (the send returned, so it is known not to be
 // in flight) and the entry waits until notBefore. An unknown ID is skipped.
-func (s *Store) OutboxRetry(id uint64, notBefore time.Time, reason string) error {
+func (s *Store) OutboxRetry(ctx context.Context, id uint64, notBefore time.Time, reason string) error {
 	// not Batch: Attempts++ must not run twice
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		return updateEntry(tx, id, func(e *OutboxEntry) {
 			e.Attempts++
 			e.LastError = reason
@@ -501,22 +532,22 @@ func (s *Store) OutboxRetry(id uint64, notBefore time.Time, reason string) error
 
 // OutboxStarted marks entries as being sent, now; see OutboxEntry.Started.
 // Unknown IDs are skipped.
-func (s *Store) OutboxStarted(ids ...uint64) error {
-	return s.setStarted(ids, s.stamp())
+func (s *Store) OutboxStarted(ctx context.Context, ids ...uint64) error {
+	return s.setStarted(ctx, ids, s.stamp())
 }
 
 // OutboxNotStarted clears Started on entries that were marked but not sent
 // after all (the dispatcher stopped first). Unknown IDs are skipped.
-func (s *Store) OutboxNotStarted(ids ...uint64) error {
-	return s.setStarted(ids, time.Time{})
+func (s *Store) OutboxNotStarted(ctx context.Context, ids ...uint64) error {
+	return s.setStarted(ctx, ids, time.Time{})
 }
 
-func (s *Store) setStarted(ids []uint64, at time.Time) error {
+func (s *Store) setStarted(ctx context.Context, ids []uint64, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	// idempotent: it sets a field to a fixed value
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		for _, id := range ids {
 			if err := updateEntry(tx, id, func(e *OutboxEntry) { e.Started = at }); err != nil {
 				return err
@@ -534,8 +565,8 @@ func (s *Store) setStarted(ids []uint64, at time.Time) error {
 // person who asked to be forgotten: those with their contact ID or to one of
 // addrs. Each counts as cancelled for its broadcast. It returns how many it
 // deleted. It reads the whole outbox, which is fine for a rare request.
-func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err error) {
-	err = s.update(func(tx *bbolt.Tx) error {
+func (s *Store) OutboxForget(ctx context.Context, contactID uint64, addrs []bot.Address) (removed int, err error) {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		removed, err = s.forgetOutbox(tx, contactID, addrs)
 		return err
@@ -549,8 +580,8 @@ func (s *Store) OutboxForget(contactID uint64, addrs []string) (removed int, err
 // OutboxWithdrawBulk deletes the broadcasts and reminders still queued for a
 // person who said /stop, so nothing bulk reaches them afterwards; messages
 // they asked for (notices) stay. Each counts as cancelled for its broadcast.
-func (s *Store) OutboxWithdrawBulk(contactID uint64, addrs []string) (removed int, err error) {
-	err = s.update(func(tx *bbolt.Tx) error {
+func (s *Store) OutboxWithdrawBulk(ctx context.Context, contactID uint64, addrs []bot.Address) (removed int, err error) {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		removed, err = s.removeQueued(tx, contactID, addrs, true)
 		return err
@@ -563,20 +594,20 @@ func (s *Store) OutboxWithdrawBulk(contactID uint64, addrs []string) (removed in
 
 // forgetOutbox is OutboxForget inside tx, so ForgetContact can do both in
 // one transaction.
-func (s *Store) forgetOutbox(tx *bbolt.Tx, contactID uint64, addrs []string) (int, error) {
+func (s *Store) forgetOutbox(tx *bbolt.Tx, contactID uint64, addrs []bot.Address) (int, error) {
 	return s.removeQueued(tx, contactID, addrs, false)
 }
 
 // removeQueued deletes the entries for a contact or its addresses; bulkOnly
 // keeps the notices.
-func (s *Store) removeQueued(tx *bbolt.Tx, contactID uint64, addrs []string, bulkOnly bool) (int, error) {
+func (s *Store) removeQueued(tx *bbolt.Tx, contactID uint64, addrs []bot.Address, bulkOnly bool) (int, error) {
 	var ids []uint64
 	err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var e struct {
-			ID        uint64 `json:"id"`
-			To        string `json:"to"`
-			ContactID uint64 `json:"contact_id"`
-			Bulk      bool   `json:"bulk"`
+			ID        uint64      `json:"id"`
+			To        bot.Address `json:"to"`
+			ContactID uint64      `json:"contact_id"`
+			Bulk      bool        `json:"bulk"`
 		}
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("decoding outbox entry %x: %w", k, err)
@@ -603,9 +634,9 @@ func (s *Store) removeQueued(tx *bbolt.Tx, contactID uint64, addrs []string, bul
 // OutboxQueued reports whether the entry is still in the outbox: a
 // dispatcher asks just before sending, so a cancelled broadcast's messages
 // read ahead are not sent.
-func (s *Store) OutboxQueued(id uint64) (bool, error) {
+func (s *Store) OutboxQueued(ctx context.Context, id uint64) (bool, error) {
 	var found bool
-	if err := s.view(func(tx *bbolt.Tx) error {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error {
 		found = tx.Bucket(bucketOutboxIDs).Get(itob(id)) != nil
 		return nil
 	}); err != nil {
@@ -615,13 +646,13 @@ func (s *Store) OutboxQueued(id uint64) (bool, error) {
 }
 
 // OutboxDepth returns how many entries wait per channel.
-func (s *Store) OutboxDepth() (map[string]int, error) {
-	depth := map[string]int{}
-	err := s.view(func(tx *bbolt.Tx) error {
+func (s *Store) OutboxDepth(ctx context.Context) (map[bot.ChannelName]int, error) {
+	depth := map[bot.ChannelName]int{}
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if i := bytes.IndexByte(k, 0); i >= 0 {
-				depth[string(k[:i])]++
+				depth[bot.ChannelName(k[:i])]++
 			}
 		}
 		return nil
@@ -635,11 +666,11 @@ func (s *Store) OutboxDepth() (map[string]int, error) {
 // OutboxSentSince returns how many bulk messages the channel sent since the
 // given time, to the minute, as recorded by OutboxDone with the store's
 // clock; counts are kept for 48 hours.
-func (s *Store) OutboxSentSince(channel string, since time.Time) (int, error) {
+func (s *Store) OutboxSentSince(ctx context.Context, channel bot.ChannelName, since time.Time) (int, error) {
 	prefix := append([]byte(channel), 0)
 	from := append(bytes.Clone(prefix), itob(uint64(since.Truncate(time.Minute).Unix()))...)
 	n := 0
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutboxSent).Cursor()
 		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			n += int(btoi(v))
@@ -692,4 +723,28 @@ func checkOutbox(tx *bbolt.Tx, report reportFunc) {
 		}
 		return nil
 	})
+}
+
+// ReplaceQueued changes the text and buttons of an entry still waiting in
+// the outbox and reports whether it was there: a progress report not yet
+// sent is brought up to date instead of followed by another.
+func (s *Store) ReplaceQueued(ctx context.Context, id uint64, text string, buttons [][]bot.Button) (bool, error) {
+	found := false
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketOutboxIDs).Get(itob(id)) == nil {
+			return nil
+		}
+		found = true
+		return updateEntry(tx, id, func(e *OutboxEntry) {
+			if e.Started.IsZero() {
+				e.Text, e.Buttons = text, buttons
+			} else {
+				found = false
+			}
+		})
+	})
+	if err != nil {
+		return false, fmt.Errorf("replacing outbox entry %d: %w", id, err)
+	}
+	return found, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +30,8 @@ type PledgeResult struct {
 // contact.
 //
 // Many people pledge at once when a campaign is shared, so pledges share
-// commits through db.Batch.
-func (s *Store) AddPledge(p Pledge) (PledgeResult, error) {
+// commits (writeBatch).
+func (s *Store) AddPledge(ctx context.Context, p Pledge) (PledgeResult, error) {
 	if p.CampaignID == 0 || !isContactID(p.ContactID) {
 		return PledgeResult{}, fmt.Errorf("adding pledge: bad campaign %d or contact %d", p.CampaignID, p.ContactID)
 	}
@@ -41,9 +42,9 @@ func (s *Store) AddPledge(p Pledge) (PledgeResult, error) {
 	p.At = p.At.UTC()
 	var (
 		res     PledgeResult
-		outcome error // the caller's error: returned from fn it would make Batch retry everyone
+		outcome error // the caller's error: returned from fn it would make the shared commit retry everyone
 	)
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		res, outcome = PledgeResult{}, nil
 		campaigns := tx.Bucket(bucketCampaigns)
 		ckey := itob(p.CampaignID)
@@ -66,7 +67,10 @@ func (s *Store) AddPledge(p Pledge) (PledgeResult, error) {
 			res.Counts, err = readCounts(tx, p.CampaignID)
 			return err
 		}
-		if err := putJSON(pledges, key, &p); err != nil {
+		if err := putPair(pledges, key, &p); err != nil {
+			return err
+		}
+		if err := joinRelation(tx, segPledged, ckey, p.ContactID); err != nil {
 			return err
 		}
 		var err error
@@ -95,10 +99,10 @@ func (s *Store) AddPledge(p Pledge) (PledgeResult, error) {
 func isContactID(id uint64) bool { return id != 0 && id&anonBit == 0 }
 
 // Pledge returns the contact's pledge to the campaign, or ErrNotFound.
-func (s *Store) Pledge(campaignID, contactID uint64) (*Pledge, error) {
+func (s *Store) Pledge(ctx context.Context, campaignID, contactID uint64) (*Pledge, error) {
 	p := &Pledge{}
-	if err := s.view(func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketPledges), pairKey(campaignID, contactID), p)
+	if err := s.read(ctx, func(tx *bbolt.Tx) error {
+		return getPair(tx.Bucket(bucketPledges), pairKey(campaignID, contactID), p)
 	}); err != nil {
 		return nil, fmt.Errorf("pledge of contact %d to campaign %d: %w", contactID, campaignID, err)
 	}
@@ -108,13 +112,13 @@ func (s *Store) Pledge(campaignID, contactID uint64) (*Pledge, error) {
 // Pledges calls fn for each pledge to the campaign, anonymous ones included,
 // stopping at fn's first error, which it returns as it is. Like Contacts, fn
 // runs outside any transaction.
-func (s *Store) Pledges(campaignID uint64, fn func(*Pledge) error) error {
-	return scanJSON(s, bucketPledges, itob(campaignID), func(_ []byte, p *Pledge) error { return fn(p) })
+func (s *Store) Pledges(ctx context.Context, campaignID uint64, fn func(*Pledge) error) error {
+	return scanRecords(ctx, s, bucketPledges, itob(campaignID), decodePair[Pledge], func(_ []byte, p *Pledge) error { return fn(p) })
 }
 
 // ContactPledges returns the contact's pledges in campaign order.
-func (s *Store) ContactPledges(contactID uint64) ([]Pledge, error) {
-	out, err := contactPairs[Pledge](s, bucketPledges, contactID)
+func (s *Store) ContactPledges(ctx context.Context, contactID uint64) ([]Pledge, error) {
+	out, err := contactPairs[Pledge](ctx, s, bucketPledges, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("pledges of contact %d: %w", contactID, err)
 	}
@@ -125,7 +129,7 @@ func (s *Store) ContactPledges(contactID uint64) ([]Pledge, error) {
 // campaign, and raises the sign-up counter in the same transaction. A zero
 // su.At becomes now. Errors: ErrAlreadySignedUp (with the current Counts),
 // ErrCampaignNotFound, ErrNotFound for an unknown contact.
-func (s *Store) AddSignup(su Signup) (Counts, error) {
+func (s *Store) AddSignup(ctx context.Context, su Signup) (Counts, error) {
 	if su.CampaignID == 0 || !isContactID(su.ContactID) {
 		return Counts{}, fmt.Errorf("adding sign-up: bad campaign %d or contact %d", su.CampaignID, su.ContactID)
 	}
@@ -137,7 +141,7 @@ func (s *Store) AddSignup(su Signup) (Counts, error) {
 		counts  Counts
 		outcome error
 	)
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		counts, outcome = Counts{}, nil
 		if tx.Bucket(bucketCampaigns).Get(itob(su.CampaignID)) == nil {
 			outcome = ErrCampaignNotFound
@@ -155,7 +159,10 @@ func (s *Store) AddSignup(su Signup) (Counts, error) {
 			counts, err = readCounts(tx, su.CampaignID)
 			return err
 		}
-		if err := putJSON(signups, key, &su); err != nil {
+		if err := putPair(signups, key, &su); err != nil {
+			return err
+		}
+		if err := joinRelation(tx, segSignedUp, itob(su.CampaignID), su.ContactID); err != nil {
 			return err
 		}
 		counts, err = addCounts(tx, su.CampaignID, 0, 1)
@@ -172,12 +179,12 @@ func (s *Store) AddSignup(su Signup) (Counts, error) {
 
 // CancelSignup deletes the contact's sign-up and lowers the counter in the
 // same transaction; ErrNotFound if there is none.
-func (s *Store) CancelSignup(campaignID, contactID uint64) (Counts, error) {
+func (s *Store) CancelSignup(ctx context.Context, campaignID, contactID uint64) (Counts, error) {
 	var (
 		counts  Counts
 		outcome error
 	)
-	err := s.batch(func(tx *bbolt.Tx) error {
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
 		counts, outcome = Counts{}, nil
 		signups := tx.Bucket(bucketSignups)
 		key := pairKey(campaignID, contactID)
@@ -186,6 +193,9 @@ func (s *Store) CancelSignup(campaignID, contactID uint64) (Counts, error) {
 			return nil
 		}
 		if err := signups.Delete(key); err != nil {
+			return err
+		}
+		if err := leaveRelation(tx, segSignedUp, itob(campaignID), contactID); err != nil {
 			return err
 		}
 		var err error
@@ -201,11 +211,46 @@ func (s *Store) CancelSignup(campaignID, contactID uint64) (Counts, error) {
 	return counts, nil
 }
 
+// WithdrawPledge deletes the contact's pledge and lowers the counter in
+// the same transaction; ErrNotFound if there is none. A target once
+// reached stays reached: its news has gone out.
+func (s *Store) WithdrawPledge(ctx context.Context, campaignID, contactID uint64) (Counts, error) {
+	var (
+		counts  Counts
+		outcome error
+	)
+	err := s.writeBatch(ctx, func(tx *bbolt.Tx) error {
+		counts, outcome = Counts{}, nil
+		pledges := tx.Bucket(bucketPledges)
+		key := pairKey(campaignID, contactID)
+		if pledges.Get(key) == nil {
+			outcome = ErrNotFound
+			return nil
+		}
+		if err := pledges.Delete(key); err != nil {
+			return err
+		}
+		if err := leaveRelation(tx, segPledged, itob(campaignID), contactID); err != nil {
+			return err
+		}
+		var err error
+		counts, err = addCounts(tx, campaignID, -1, 0)
+		return err
+	})
+	if err == nil {
+		err = outcome
+	}
+	if err != nil {
+		return counts, fmt.Errorf("withdrawing pledge of contact %d to campaign %d: %w", contactID, campaignID, err)
+	}
+	return counts, nil
+}
+
 // Signup returns the contact's sign-up for the campaign, or ErrNotFound.
-func (s *Store) Signup(campaignID, contactID uint64) (*Signup, error) {
+func (s *Store) Signup(ctx context.Context, campaignID, contactID uint64) (*Signup, error) {
 	su := &Signup{}
-	if err := s.view(func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketSignups), pairKey(campaignID, contactID), su)
+	if err := s.read(ctx, func(tx *bbolt.Tx) error {
+		return getPair(tx.Bucket(bucketSignups), pairKey(campaignID, contactID), su)
 	}); err != nil {
 		return nil, fmt.Errorf("sign-up of contact %d for campaign %d: %w", contactID, campaignID, err)
 	}
@@ -215,13 +260,13 @@ func (s *Store) Signup(campaignID, contactID uint64) (*Signup, error) {
 // Signups calls fn for each sign-up for the campaign, stopping at fn's first
 // error, which it returns as it is. Like Contacts, fn runs outside any
 // transaction.
-func (s *Store) Signups(campaignID uint64, fn func(*Signup) error) error {
-	return scanJSON(s, bucketSignups, itob(campaignID), func(_ []byte, su *Signup) error { return fn(su) })
+func (s *Store) Signups(ctx context.Context, campaignID uint64, fn func(*Signup) error) error {
+	return scanRecords(ctx, s, bucketSignups, itob(campaignID), decodePair[Signup], func(_ []byte, su *Signup) error { return fn(su) })
 }
 
 // ContactSignups returns the contact's sign-ups in campaign order.
-func (s *Store) ContactSignups(contactID uint64) ([]Signup, error) {
-	out, err := contactPairs[Signup](s, bucketSignups, contactID)
+func (s *Store) ContactSignups(ctx context.Context, contactID uint64) ([]Signup, error) {
+	out, err := contactPairs[Signup](ctx, s, bucketSignups, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("sign-ups of contact %d: %w", contactID, err)
 	}
@@ -229,13 +274,13 @@ func (s *Store) ContactSignups(contactID uint64) ([]Signup, error) {
 }
 
 // contactPairs looks up the contact's record of every campaign in bucket.
-func contactPairs[T any](s *Store, bucket []byte, contactID uint64) ([]T, error) {
+func contactPairs[T any, P pairRecord[T]](ctx context.Context, s *Store, bucket []byte, contactID uint64) ([]T, error) {
 	var out []T
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucket)
 		return forEachCampaignID(tx, func(cid uint64) error {
 			var rec T
-			switch err := getJSON(b, pairKey(cid, contactID), &rec); {
+			switch err := getPair[T, P](b, pairKey(cid, contactID), &rec); {
 			case errors.Is(err, ErrNotFound):
 				return nil
 			case err != nil:
@@ -249,9 +294,9 @@ func contactPairs[T any](s *Store, bucket []byte, contactID uint64) ([]T, error)
 }
 
 // Counts returns the campaign's totals; zero if it has none (or does not exist).
-func (s *Store) Counts(campaignID uint64) (Counts, error) {
+func (s *Store) Counts(ctx context.Context, campaignID uint64) (Counts, error) {
 	var c Counts
-	if err := s.view(func(tx *bbolt.Tx) error {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		c, err = readCounts(tx, campaignID)
 		return err
@@ -284,18 +329,33 @@ func addCounts(tx *bbolt.Tx, campaignID uint64, dPledges, dSignups int) (Counts,
 // language and channel, scanning them in one read transaction. Every map is
 // non-nil; "" counts records where the detail is unknown (anonymous pledges
 // among them). A campaign with no records, or none at all, gives zeros.
-func (s *Store) CampaignStats(campaignID uint64) (Stats, error) {
+func (s *Store) CampaignStats(ctx context.Context, campaignID uint64) (Stats, error) {
+	return s.campaignStats(ctx, campaignID, func(uint64) bool { return true })
+}
+
+// CampaignShareStats is CampaignStats of the pledges and sign-ups credited
+// to one organising institution (0: the coalition): its share of a joint
+// campaign.
+func (s *Store) CampaignShareStats(ctx context.Context, campaignID, institutionID uint64) (Stats, error) {
+	return s.campaignStats(ctx, campaignID, func(credited uint64) bool { return credited == institutionID })
+}
+
+// campaignStats counts the records whose credited institution keep accepts.
+func (s *Store) campaignStats(ctx context.Context, campaignID uint64, keep func(institution uint64) bool) (Stats, error) {
 	st := Stats{
 		PledgesByGovernorate: map[string]int{}, PledgesByLang: map[string]int{}, PledgesByChannel: map[string]int{},
 		SignupsByGovernorate: map[string]int{}, SignupsByLang: map[string]int{}, SignupsByChannel: map[string]int{},
 	}
 	prefix := itob(campaignID)
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		if err := forEachPrefix(tx.Bucket(bucketPledges), prefix, func(p *Pledge) {
+			if !keep(p.Institution) {
+				return
+			}
 			st.Pledges++
 			st.PledgesByGovernorate[p.Governorate]++
 			st.PledgesByLang[p.Lang]++
-			st.PledgesByChannel[p.Channel]++
+			st.PledgesByChannel[string(p.Channel)]++
 			if p.ReferredBy != 0 {
 				st.Referred++
 			}
@@ -303,10 +363,13 @@ func (s *Store) CampaignStats(campaignID uint64) (Stats, error) {
 			return err
 		}
 		return forEachPrefix(tx.Bucket(bucketSignups), prefix, func(su *Signup) {
+			if !keep(su.Institution) {
+				return
+			}
 			st.Signups++
 			st.SignupsByGovernorate[su.Governorate]++
 			st.SignupsByLang[su.Lang]++
-			st.SignupsByChannel[su.Channel]++
+			st.SignupsByChannel[string(su.Channel)]++
 			if su.ReferredBy != 0 {
 				st.Referred++
 			}

@@ -2,22 +2,28 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"mobilise/bot/schedule"
+
 	"go.etcd.io/bbolt"
 )
 
+// ReminderKind says who a reminder is for and why.
+type ReminderKind string
+
 // Reminder kinds.
 const (
-	ReminderCustom    = "custom"    // scheduled by a coordinator with /remind
-	ReminderEvent     = "event"     // before a campaign's event, to those signed up
-	ReminderLifecycle = "lifecycle" // a campaign's opening, closing and milestones
+	ReminderCustom    ReminderKind = "custom"    // scheduled by a coordinator with /remind
+	ReminderEvent     ReminderKind = "event"     // before a campaign's event, to those signed up
+	ReminderLifecycle ReminderKind = "lifecycle" // a campaign's opening, closing and milestones
 )
 
 // Reminder is a scheduled message to an audience: once at At, or on every
-// slot of a cron Spec. Firing is two steps (mailroom's): DueReminders reads
+// slot of its Schedule. Firing is two steps (mailroom's): DueReminders reads
 // what is due, then ClaimReminder, in one transaction, writes its messages
 // to the outbox and moves NextFireAt on, so a slot fires at most once even
 // across restarts.
@@ -27,7 +33,10 @@ type Reminder struct {
 	TextAR     string   `json:"text_ar"`
 	TextEN     string   `json:"text_en,omitempty"`
 	Audience   Audience `json:"audience"`
-	// Spec is a standard cron spec for a recurring reminder, "" for a one-off.
+	// Schedule is how a recurring reminder repeats; nil for a one-off.
+	Schedule *schedule.Schedule `json:"schedule,omitempty"`
+	// Spec is the cron spec of a recurring reminder written before
+	// schedules were kept in words; Schedule is used instead when set.
 	Spec string `json:"spec,omitempty"`
 	// At is a one-off reminder's time.
 	At time.Time `json:"at,omitempty"`
@@ -37,8 +46,23 @@ type Reminder struct {
 	// LastFiredSlot is the slot of the latest firing.
 	LastFiredSlot time.Time `json:"last_fired_slot,omitempty"`
 	CreatedBy     uint64    `json:"created_by,omitempty"`
+	// Organiser is who the reminder is from, as its recipients read it.
+	Organiser Organiser `json:"organiser,omitzero"`
+	// ApprovedBy is the admin, other than its author, who approved a
+	// reminder whose audience is over the approval threshold, and
+	// ApprovedFor the number of people that approval covers.
+	ApprovedBy  uint64 `json:"approved_by,omitempty"`
+	ApprovedFor int    `json:"approved_for,omitempty"`
+	// AwaitingApproval holds the reminder's due slot until an admin other
+	// than its author approves it: its audience, Recipients people, is over
+	// the threshold and over what any approval covers.
+	AwaitingApproval bool `json:"awaiting_approval,omitempty"`
+	Recipients       int  `json:"recipients,omitempty"`
+	// Suspended stops the reminder: its author may no longer send
+	// (dismissed, or forgot themself). An admin takes it over or drops it.
+	Suspended bool `json:"suspended,omitempty"`
 	// Kind is ReminderCustom, ReminderEvent or ReminderLifecycle.
-	Kind string `json:"kind,omitempty"`
+	Kind ReminderKind `json:"kind,omitempty"`
 	// Missed is set when a slot passed while the bot was down for longer
 	// than the grace period; MissedSlot is that slot.
 	Missed     bool      `json:"missed,omitempty"`
@@ -73,7 +97,7 @@ func setDue(tx *bbolt.Tx, r *Reminder, old time.Time) error {
 // be set (the caller computes a recurring reminder's first slot from Spec in
 // the coalition's time zone). A zero CreatedAt becomes now; times are kept
 // in UTC.
-func (s *Store) CreateReminder(r *Reminder) error {
+func (s *Store) CreateReminder(ctx context.Context, r *Reminder) error {
 	rec := *r
 	if rec.NextFireAt.IsZero() {
 		rec.NextFireAt = rec.At
@@ -88,7 +112,7 @@ func (s *Store) CreateReminder(r *Reminder) error {
 		rec.CreatedAt = s.stamp()
 	}
 	utc(&rec.At, &rec.NextFireAt, &rec.LastFiredSlot, &rec.MissedSlot, &rec.CreatedAt)
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		id, err := b.NextSequence()
 		if err != nil {
@@ -117,9 +141,9 @@ func utc(ts ...*time.Time) {
 
 // Reminders returns every stored reminder in ID order: scheduled ones and
 // missed one-offs.
-func (s *Store) Reminders() ([]Reminder, error) {
+func (s *Store) Reminders(ctx context.Context) ([]Reminder, error) {
 	var out []Reminder
-	err := scanJSON(s, bucketReminders, nil, func(_ []byte, r *Reminder) error {
+	err := scanJSON(ctx, s, bucketReminders, nil, func(_ []byte, r *Reminder) error {
 		out = append(out, *r)
 		return nil
 	})
@@ -130,9 +154,9 @@ func (s *Store) Reminders() ([]Reminder, error) {
 }
 
 // Reminder returns the reminder with the given ID, or ErrNotFound.
-func (s *Store) Reminder(id uint64) (*Reminder, error) {
+func (s *Store) Reminder(ctx context.Context, id uint64) (*Reminder, error) {
 	r := &Reminder{}
-	if err := s.view(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketReminders), itob(id), r) }); err != nil {
+	if err := s.read(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketReminders), itob(id), r) }); err != nil {
 		return nil, fmt.Errorf("reminder %d: %w", id, err)
 	}
 	return r, nil
@@ -140,8 +164,8 @@ func (s *Store) Reminder(id uint64) (*Reminder, error) {
 
 // DeleteReminder deletes the reminder and its due-index entry; ErrNotFound
 // if there is none. Messages it already queued stay queued.
-func (s *Store) DeleteReminder(id uint64) error {
-	err := s.update(func(tx *bbolt.Tx) error {
+func (s *Store) DeleteReminder(ctx context.Context, id uint64) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		r := &Reminder{}
 		if err := getJSON(b, itob(id), r); err != nil {
@@ -162,10 +186,10 @@ func (s *Store) DeleteReminder(id uint64) error {
 
 // DueReminders returns the reminders whose NextFireAt is at or before now,
 // earliest first, from one read of the due index.
-func (s *Store) DueReminders(now time.Time) ([]Reminder, error) {
+func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]Reminder, error) {
 	var out []Reminder
 	limit := uint64(now.Unix())
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketReminders)
 		c := tx.Bucket(bucketRemindersDue).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -202,13 +226,13 @@ func (s *Store) DueReminders(now time.Time) ([]Reminder, error) {
 //
 // All entries go in one transaction; for an audience of tens of thousands
 // use ClaimReminderAsBroadcast.
-func (s *Store) ClaimReminder(id uint64, slot, next time.Time, entries []OutboxEntry) (claimed bool, err error) {
+func (s *Store) ClaimReminder(ctx context.Context, id uint64, slot, next time.Time, entries []OutboxEntry) (claimed bool, err error) {
 	for i := range entries {
 		if err := prepareEntry(&entries[i]); err != nil {
 			return false, fmt.Errorf("claiming reminder %d: %w", id, err)
 		}
 	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		if claimed, err = claimSlot(tx, id, slot, next); err != nil || !claimed {
 			return err
@@ -227,13 +251,13 @@ func (s *Store) ClaimReminder(id uint64, slot, next time.Time, entries []OutboxE
 // writes the messages with QueueBroadcast(b.ID, entries), in chunks that
 // resume after a crash, and gets a broadcast's progress and cancel for the
 // reminder. Nothing is created when claimed is false.
-func (s *Store) ClaimReminderAsBroadcast(id uint64, slot, next time.Time, b *Broadcast) (claimed bool, err error) {
+func (s *Store) ClaimReminderAsBroadcast(ctx context.Context, id uint64, slot, next time.Time, b *Broadcast) (claimed bool, err error) {
 	rec := *b
 	rec.Status = BroadcastQueued
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.stamp()
 	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		if claimed, err = claimSlot(tx, id, slot, next); err != nil || !claimed {
 			return err
@@ -288,13 +312,13 @@ func waitingReminder(tx *bbolt.Tx, id uint64, slot time.Time) (*Reminder, bool, 
 // (zero next) stays stored, out of the due index, so /remind list shows it.
 // entries (telling the coordinator) are written to the outbox in the same
 // transaction. If the reminder no longer waits for slot, nothing is written.
-func (s *Store) MarkReminderMissed(id uint64, slot, next time.Time, entries ...OutboxEntry) error {
+func (s *Store) MarkReminderMissed(ctx context.Context, id uint64, slot, next time.Time, entries ...OutboxEntry) error {
 	for i := range entries {
 		if err := prepareEntry(&entries[i]); err != nil {
 			return fmt.Errorf("marking reminder %d missed: %w", id, err)
 		}
 	}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		r, ok, err := waitingReminder(tx, id, slot)
 		if err != nil || !ok {
 			return err
@@ -346,4 +370,33 @@ func checkReminders(tx *bbolt.Tx, report reportFunc) {
 		}
 		return nil
 	})
+}
+
+// UpdateReminder reads the reminder, lets fn change it and writes it back,
+// in one transaction, keeping the due index in step with NextFireAt; if fn
+// returns an error nothing is written and the error is returned wrapped.
+func (s *Store) UpdateReminder(ctx context.Context, id uint64, fn func(*Reminder) error) (*Reminder, error) {
+	r := &Reminder{}
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketReminders)
+		if err := getJSON(b, itob(id), r); err != nil {
+			return err
+		}
+		old := r.NextFireAt
+		if err := fn(r); err != nil {
+			return err
+		}
+		r.ID = id
+		utc(&r.At, &r.NextFireAt, &r.LastFiredSlot, &r.MissedSlot)
+		if !r.NextFireAt.Equal(old) {
+			if err := setDue(tx, r, old); err != nil {
+				return err
+			}
+		}
+		return putJSON(b, itob(id), r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("updating reminder %d: %w", id, err)
+	}
+	return r, nil
 }

@@ -6,7 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -37,6 +40,9 @@ type Store struct {
 	db   *bbolt.DB
 	path string
 	now  func() time.Time
+	// reads and writes count transactions for TxStats
+	reads, writes atomic.Uint64
+	shared        committer
 }
 
 type options struct {
@@ -57,9 +63,12 @@ func WithNow(now func() time.Time) Option {
 	}
 }
 
-// WithBatchDelay sets how long a write on the hot path (pledges, sign-ups,
-// contacts, sessions) waits for others to share its commit; bbolt's default
-// is 10ms. Lower it in tests that write one message at a time.
+// WithBatchDelay sets how long a shared commit (the writes on the hot path:
+// a message's unit of work, pledges, sign-ups, contacts, sessions, the
+// outbox's records of what was sent) waits for more writers to join it
+// before it starts. The default is not to wait: writers that arrive while
+// a commit is under way share the next one anyway, so only a lone write
+// would pay for waiting, and there is no one to share with.
 func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
 
 // Open opens or creates the database at path, creating its directory (0700)
@@ -69,7 +78,7 @@ func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchD
 // process gives ErrInUse after a second; a file from a newer program gives
 // ErrSchemaTooNew.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, batchDelay: -1}
+	o := options{now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -83,14 +92,37 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	if o.batchDelay >= 0 {
-		db.MaxBatchDelay = o.batchDelay
-	}
 	s := &Store{db: db, path: path, now: o.now}
-	if err := s.migrate(migrations); err != nil {
+	s.shared.delay = o.batchDelay
+	compact, err := s.migrate(migrations)
+	if err != nil {
 		return nil, errors.Join(openError(path, err), db.Close())
 	}
+	if compact {
+		if err := s.compactAfterMigration(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// compactAfterMigration compacts the file once a migration has rewritten
+// most of it, and opens it again: until then the file keeps the size of its
+// old layout, the old pages free. A failure leaves the migrated file as it
+// is, sound but large.
+func (s *Store) compactAfterMigration() error {
+	if err := s.db.Close(); err != nil {
+		return openError(s.path, err)
+	}
+	if _, err := Compact(s.path); err != nil {
+		return fmt.Errorf("opening store %s: the migration is done; compacting the file afterwards: %w (free some disk space and run mobilise compact)", s.path, err)
+	}
+	db, err := openBolt(s.path, &bbolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		return openError(s.path, err)
+	}
+	s.db = db
+	return nil
 }
 
 // openError words a failure to open so the person running the bot knows what
@@ -110,7 +142,8 @@ func openError(path string, err error) error {
 // writing: bbolt maps the file and would fault (SIGBUS) reading pages past
 // the end of a truncated file, and a writable open may write to it.
 // An empty file is refused too: bbolt would take it for a new database, but
-// a database truncated to nothing must not start the bot afresh.
+// a database truncated to nothing must not start the bot afresh. Last,
+// checkFile checks its pages and records.
 func preflight(path string) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -141,7 +174,7 @@ func preflight(path string) error {
 	if fi.Size() < need {
 		return fmt.Errorf("%w: file is %d bytes but its pages reach byte %d", ErrCorrupt, fi.Size(), need)
 	}
-	return nil
+	return checkFile(path)
 }
 
 // openBolt opens with bbolt and sorts its errors into ErrCorrupt and ErrInUse.
@@ -190,23 +223,47 @@ func (s *Store) DB() *bbolt.DB { return s.db }
 // rather than returning an error; view turns that into an error wrapping
 // ErrCorrupt, so a damaged file stops an operation, not the process.
 func (s *Store) view(fn func(tx *bbolt.Tx) error) (err error) {
+	s.reads.Add(1)
 	defer recoverCorrupt(&err)
 	return s.db.View(fn)
 }
 
 // update runs fn in a write transaction, turning a panic on a damaged page
 // into an error wrapping ErrCorrupt as view does.
-func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
-	defer recoverCorrupt(&err)
-	return s.db.Update(fn)
+func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
+	s.writes.Add(1)
+	return s.commit(fn)
 }
 
-// batch runs fn in a write transaction shared with other callers of batch
-// (bbolt's Batch: fn may run more than once, so it must be idempotent),
-// turning a panic on a damaged page into an error wrapping ErrCorrupt.
-func (s *Store) batch(fn func(tx *bbolt.Tx) error) (err error) {
+// commit is update without counting: the write transaction under every
+// other kind, its buckets packed as fillOf says.
+func (s *Store) commit(fn func(tx *bbolt.Tx) error) (err error) {
 	defer recoverCorrupt(&err)
-	return s.db.Batch(fn)
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		packBuckets(tx)
+		return fn(tx)
+	})
+}
+
+// batch runs fn in a write transaction shared with other writers
+// (sharedUpdate: fn may run more than once, so it must be idempotent), as
+// bbolt's Batch does but without waiting for company.
+func (s *Store) batch(fn func(tx *bbolt.Tx) error) error { return s.sharedUpdate(fn) }
+
+// TxStats counts the transactions a Store ran since it was opened, as its
+// callers see them: a call that shared a commit with others (writeBatch,
+// InSharedTx) counts once for each caller.
+type TxStats struct {
+	// Reads are read transactions.
+	Reads uint64
+	// Writes are write transactions.
+	Writes uint64
+}
+
+// TxStats returns how many transactions the store has run so far; the
+// difference of two readings is what happened between them.
+func (s *Store) TxStats() TxStats {
+	return TxStats{Reads: s.reads.Load(), Writes: s.writes.Load()}
 }
 
 // recoverCorrupt turns a panic inside bbolt into an error wrapping ErrCorrupt.
@@ -214,6 +271,35 @@ func recoverCorrupt(err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 	}
+}
+
+// PanicError is the error for a panic recovered while running code inside
+// a transaction, such as a whole chat turn in InTx. Called from the
+// deferred function that recovered r, it looks at the stack that
+// panicked: a panic raised in bbolt's own code means a damaged page and
+// wraps ErrCorrupt, so the bot stops cleanly; any other is a fault of the
+// program, reported with its stack.
+func PanicError(r any) error {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			// the frame that panicked, or faulted
+			if strings.HasPrefix(f.Function, "go.etcd.io/bbolt.") || strings.HasPrefix(f.Function, "go.etcd.io/bbolt/") {
+				return fmt.Errorf("%w: %v", ErrCorrupt, r)
+			}
+			more = false
+		}
+		if !more {
+			break
+		}
+	}
+	return fmt.Errorf("unexpected fault: %v\n%s", r, debug.Stack())
 }
 
 // stamp returns the store's clock reading in UTC.

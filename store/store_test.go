@@ -2,11 +2,14 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"mobilise/bot"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,14 +79,14 @@ func TestOpenReopensWithData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mobilise.db")
 	s, err := Open(path)
 	require.NoError(t, err)
-	c, _, err := s.EnsureContact("telegram:1", "Salma", "ar")
+	c, _, err := s.EnsureContact(context.Background(), bot.MustParseAddress("telegram:1"), "Salma", "ar")
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
 	s, err = Open(path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close()) }()
-	got, err := s.Contact(c.ID)
+	got, err := s.Contact(context.Background(), c.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "Salma", got.Name)
 }
@@ -171,4 +174,13 @@ func TestOpenCorruptFile(t *testing.T) {
 			assert.Equal(t, before.ModTime(), fi.ModTime())
 		})
 	}
+}
+
+// addrList parses "channel:id" addresses.
+func addrList(ss ...string) []bot.Address {
+	out := make([]bot.Address, len(ss))
+	for i, s := range ss {
+		out[i] = bot.MustParseAddress(s)
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"time"
+
+	"mobilise/bot"
 )
 
 // Errors the store returns; callers test for them with errors.Is.
@@ -46,9 +48,9 @@ func (r Role) AtLeast(min Role) bool { return r.Rank() >= min.Rank() }
 // Contact is one person, reachable at one or more channel addresses.
 type Contact struct {
 	ID uint64 `json:"id"`
-	// Addresses are "channel:id" strings; each is indexed to this contact.
-	Addresses []string `json:"addresses"`
-	Name      string   `json:"name,omitempty"`
+	// Addresses are where the person writes from; each is indexed to this contact.
+	Addresses []bot.Address `json:"addresses"`
+	Name      string        `json:"name,omitempty"`
 	// Lang is "ar" or "en"; empty until the person or their platform says.
 	Lang string `json:"lang,omitempty"`
 	// Consent is the explicit yes to receiving campaign messages.
@@ -62,6 +64,9 @@ type Contact struct {
 	// Role is the stored role; admins named in the configuration rank as admin whatever it says.
 	Role          Role   `json:"role,omitempty"`
 	InstitutionID uint64 `json:"institution_id,omitempty"`
+	// Affiliations are the member institutions the person acts for, with
+	// their role in each; SetAffiliation keeps the institution_people index.
+	Affiliations []Affiliation `json:"affiliations,omitempty"`
 	// RefCode is the person's own share code, unique across contacts.
 	RefCode    string `json:"ref_code"`
 	ReferredBy uint64 `json:"referred_by,omitempty"`
@@ -69,11 +74,11 @@ type Contact struct {
 	Referrals int `json:"referrals,omitempty"`
 	// Unreachable maps an address to when a send to it failed because the
 	// person blocked the bot; cleared when they write again.
-	Unreachable map[string]time.Time `json:"unreachable,omitempty"`
+	Unreachable map[bot.Address]time.Time `json:"unreachable,omitempty"`
 	// PreferredChannel is where broadcasts go when the person has several addresses.
-	PreferredChannel string    `json:"preferred_channel,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-	SeenAt           time.Time `json:"seen_at,omitempty"`
+	PreferredChannel bot.ChannelName `json:"preferred_channel,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
+	SeenAt           time.Time       `json:"seen_at,omitempty"`
 }
 
 // InstitutionStatus is where an institution's application stands.
@@ -104,6 +109,18 @@ type Institution struct {
 	CreatedAt   time.Time `json:"created_at"`
 	DecidedBy   uint64    `json:"decided_by,omitempty"`
 	DecidedAt   time.Time `json:"decided_at,omitempty"`
+	// Code is the institution's share code, set at approval and unique
+	// among institutions: its link opens the bot with "i_" + Code.
+	Code string `json:"code,omitempty"`
+	// Listing is what the institution agreed to publish in the directory.
+	Listing Listing `json:"listing,omitzero"`
+	// Rename is a change of name waiting for the admins' approval.
+	Rename *Rename `json:"rename,omitempty"`
+	// StatusReason, StatusBy and StatusAt record the latest suspension,
+	// reinstatement or end of the membership.
+	StatusReason string    `json:"status_reason,omitempty"`
+	StatusBy     uint64    `json:"status_by,omitempty"`
+	StatusAt     time.Time `json:"status_at,omitzero"`
 }
 
 // CampaignKind says what a campaign asks of people.
@@ -142,6 +159,10 @@ type Campaign struct {
 	ReminderOffsets []time.Duration `json:"reminder_offsets,omitempty"`
 	CreatedBy       uint64          `json:"created_by"`
 	CreatedAt       time.Time       `json:"created_at"`
+	// Organiser is who runs the campaign and whom people are told it is from.
+	Organiser Organiser `json:"organiser,omitzero"`
+	// Invited are the institutions asked to co-organise it that have not answered yet.
+	Invited []uint64 `json:"invited,omitempty"`
 	// Closed is set when the campaign ends early or its end time passes.
 	Closed bool `json:"closed,omitempty"`
 	// Opened is set once the start of the campaign has been announced to its creator.
@@ -150,6 +171,8 @@ type Campaign struct {
 	TargetReachedAt time.Time `json:"target_reached_at,omitempty"`
 	// MilestonesSent lists the percentages (25, 50, 75, 100) already announced.
 	MilestonesSent []int `json:"milestones_sent,omitempty"`
+	// Media is the campaign's poster, PDF or video, shown with it.
+	Media *Media `json:"media,omitempty"`
 }
 
 // Active reports whether people can act on the campaign at now.
@@ -163,26 +186,34 @@ func (c *Campaign) Active(now time.Time) bool {
 // Pledge is one person's pledge to a campaign. After the person asks to be
 // forgotten it stays as an anonymous pledge: ContactID is zero and the
 // descriptive fields are empty, so totals stay right.
+//
+// Stored, a pledge leaves out its campaign and contact IDs: its key holds them.
 type Pledge struct {
-	CampaignID  uint64    `json:"campaign_id"`
-	ContactID   uint64    `json:"contact_id,omitempty"`
-	At          time.Time `json:"at"`
-	Channel     string    `json:"channel,omitempty"`
-	Governorate string    `json:"governorate,omitempty"`
-	Lang        string    `json:"lang,omitempty"`
+	CampaignID  uint64          `json:"campaign_id,omitempty"`
+	ContactID   uint64          `json:"contact_id,omitempty"`
+	At          time.Time       `json:"at"`
+	Channel     bot.ChannelName `json:"channel,omitempty"`
+	Governorate string          `json:"governorate,omitempty"`
+	Lang        string          `json:"lang,omitempty"`
 	// ReferredBy is the contact whose share code brought this person, if any.
 	ReferredBy uint64 `json:"referred_by,omitempty"`
+	// Institution is the organising institution the pledge is credited to
+	// (its share of a joint campaign); 0 for the coalition.
+	Institution uint64 `json:"institution,omitempty"`
 }
 
-// Signup is one person's sign-up for a campaign's event.
+// Signup is one person's sign-up for a campaign's event. Stored, it leaves
+// out its campaign and contact IDs, as a pledge does.
 type Signup struct {
-	CampaignID  uint64    `json:"campaign_id"`
-	ContactID   uint64    `json:"contact_id"`
-	At          time.Time `json:"at"`
-	Channel     string    `json:"channel,omitempty"`
-	Governorate string    `json:"governorate,omitempty"`
-	Lang        string    `json:"lang,omitempty"`
-	ReferredBy  uint64    `json:"referred_by,omitempty"`
+	CampaignID  uint64          `json:"campaign_id,omitempty"`
+	ContactID   uint64          `json:"contact_id,omitempty"`
+	At          time.Time       `json:"at"`
+	Channel     bot.ChannelName `json:"channel,omitempty"`
+	Governorate string          `json:"governorate,omitempty"`
+	Lang        string          `json:"lang,omitempty"`
+	ReferredBy  uint64          `json:"referred_by,omitempty"`
+	// Institution is the organising institution credited, as for a Pledge.
+	Institution uint64 `json:"institution,omitempty"`
 }
 
 // Counts are a campaign's running totals.

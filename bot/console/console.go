@@ -3,6 +3,8 @@
 //
 // Each line read is a message from the current local user. A line ":as NAME"
 // switches the user, so an admin and a citizen can take turns in one session;
+// a line ":file PATH" sends the file at PATH, as a photo, a video or a
+// document by its extension (the bot reads its type from the content);
 // lines starting with "#" are comments. The bot's messages are printed with
 // "< " before each line and menu options numbered, so answering with the
 // number works as pressing the button would.
@@ -13,6 +15,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +60,7 @@ func New(in io.Reader, out io.Writer, opts ...Option) *Channel {
 }
 
 // Name returns "console".
-func (c *Channel) Name() string { return "console" }
+func (c *Channel) Name() bot.ChannelName { return bot.Console }
 
 // User returns who is typing now.
 func (c *Channel) User() string {
@@ -65,7 +69,9 @@ func (c *Channel) User() string {
 	return c.user
 }
 
-// Run reads lines until the input ends or ctx is cancelled. Each line is
+// Run reads lines until the input ends or ctx is cancelled. Give it a
+// handler that returns once the answers are printed (the outbox's
+// Dispatcher.Flushed), so a transcript keeps the conversation's order. Each line is
 // handled before the next is read, so output keeps the conversation's order.
 func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
 	lines := make(chan string)
@@ -120,16 +126,39 @@ func (c *Channel) handleLine(ctx context.Context, h bot.Handler, line string) {
 	}
 	c.mu.Lock()
 	user := c.user
-	if c.echo {
+	path, file := strings.CutPrefix(trimmed, ":file ")
+	if c.echo && file {
+		fmt.Fprintf(c.out, ":file %s\n", strings.TrimSpace(path))
+	} else if c.echo {
 		fmt.Fprintf(c.out, "> %s\n", line)
 	}
 	c.mu.Unlock()
-	h.HandleIncoming(ctx, bot.Incoming{
-		From:       bot.Address{Channel: "console", ID: user},
+	in := bot.Incoming{
+		From:       bot.Address{Channel: bot.Console, ID: user},
 		Name:       user,
 		Text:       line,
 		ReceivedAt: c.now(),
-	})
+	}
+	if file {
+		in.Text = ""
+		in.Attachment, in.File = localFile(strings.TrimSpace(path))
+	}
+	err := h.HandleIncoming(ctx, in)
+	if err != nil {
+		c.mu.Lock()
+		fmt.Fprintf(c.out, "! %v\n", err)
+		c.mu.Unlock()
+	}
+}
+
+// optionNumber writes a menu's option number in the digits of the
+// message's language, as its text writes every other number.
+func optionNumber(lang string, n int) string {
+	s := strconv.Itoa(n)
+	if lang != "ar" {
+		return s
+	}
+	return strings.Map(func(r rune) rune { return '٠' + r - '0' }, s)
 }
 
 // Send prints msg. A message for another local user is marked with who it is for.
@@ -147,7 +176,7 @@ func (c *Channel) Send(_ context.Context, msg bot.Outgoing) (string, error) {
 	for _, row := range msg.Buttons {
 		for _, btn := range row {
 			n++
-			fmt.Fprintf(&b, "<   %d. %s\n", n, btn.Text)
+			fmt.Fprintf(&b, "<   %s. %s\n", optionNumber(msg.Lang, n), btn.Text)
 		}
 	}
 	if _, err := io.WriteString(c.out, b.String()); err != nil {
@@ -155,4 +184,27 @@ func (c *Channel) Send(_ context.Context, msg bot.Outgoing) (string, error) {
 	}
 	c.seq++
 	return strconv.Itoa(c.seq), nil
+}
+
+// localFile is a file on this machine, sent from the terminal: its kind
+// guessed from the extension, its bytes read when the bot fetches it.
+func localFile(path string) (bot.Attachment, *bot.IncomingFile) {
+	kind := bot.Document
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jpg", ".jpeg", ".png":
+		kind = bot.Photo
+	case ".mp4":
+		kind = bot.Video
+	}
+	f := &bot.IncomingFile{Name: filepath.Base(path), Fetch: func(context.Context) (io.ReadCloser, error) {
+		r, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		return r, nil
+	}}
+	if fi, err := os.Stat(path); err == nil {
+		f.Size = fi.Size()
+	}
+	return kind, f
 }

@@ -18,12 +18,13 @@ func TestConsoleReadsLinesAsMessagesAndPrintsReplies(t *testing.T) {
 	var out bytes.Buffer
 	c := New(strings.NewReader("# a comment\nhello\n:as admin\n/pending\n"), &out, WithEcho(true))
 	var got []bot.Incoming
-	err := c.Run(context.Background(), bot.HandlerFunc(func(ctx context.Context, in bot.Incoming) {
+	err := c.Run(context.Background(), bot.HandlerFunc(func(ctx context.Context, in bot.Incoming) error {
 		got = append(got, in)
 		_, err := c.Send(ctx, bot.Outgoing{To: in.From, Text: "line one\nline two", Buttons: [][]bot.Button{{{Text: "العربية"}, {Text: "English"}}}})
 		require.NoError(t, err)
 		_, err = c.Send(ctx, bot.Outgoing{To: bot.Address{Channel: "console", ID: "someone"}, Text: "a notice"})
 		require.NoError(t, err)
+		return nil
 	}))
 	require.NoError(t, err, "the end of input ends Run cleanly")
 	require.Len(t, got, 2)
@@ -41,7 +42,7 @@ func TestConsoleStopsWhenCancelled(t *testing.T) {
 	c := New(r, io.Discard)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, bot.HandlerFunc(func(context.Context, bot.Incoming) {})) }()
+	go func() { done <- c.Run(ctx, bot.HandlerFunc(func(context.Context, bot.Incoming) error { return nil })) }()
 	cancel()
 	select {
 	case err := <-done:

@@ -92,7 +92,7 @@ func newFakeSender(name string, clock *vclock) *fakeSender {
 	return &fakeSender{name: name, clock: clock, calls: map[string]int{}, inflight: map[string]int{}, signal: make(chan struct{}, 1)}
 }
 
-func (f *fakeSender) Name() string { return f.name }
+func (f *fakeSender) Name() bot.ChannelName { return bot.ChannelName(f.name) }
 
 func (f *fakeSender) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	to := msg.To.String()
@@ -178,18 +178,58 @@ func openStore(t *testing.T, clock *vclock) *store.Store {
 	return st
 }
 
+// testDispatcher is a dispatcher with the queue that wakes it.
+type testDispatcher struct {
+	*outbox.Dispatcher
+	q *outbox.Queue
+}
+
+// Wake tells the dispatcher messages were queued, as a committed unit of work does.
+func (d *testDispatcher) Wake() { d.q.Wake() }
+
+// Resume restarts the channels that were down, as an admin's /resume does.
+func (d *testDispatcher) Resume() { d.q.Resume() }
+
 // newDispatcher builds a dispatcher on the virtual clock that never polls.
-func newDispatcher(st *store.Store, clock *vclock, senders []bot.Sender, opts ...outbox.Option) *outbox.Dispatcher {
-	m := map[string]bot.Sender{}
+func newDispatcher(st *store.Store, clock *vclock, senders []bot.Sender, opts ...outbox.Option) *testDispatcher {
+	m := map[bot.ChannelName]bot.Sender{}
+	var names []bot.ChannelName
 	for _, s := range senders {
 		m[s.Name()] = s
+		names = append(names, s.Name())
 	}
+	q := outbox.NewQueue(st, names...)
 	base := []outbox.Option{outbox.WithClock(clock.Now), outbox.WithSleep(clock.Sleep), outbox.WithPollInterval(0), outbox.WithRand(func() float64 { return 0.5 })}
-	return outbox.New(st, m, append(base, opts...)...)
+	return &testDispatcher{Dispatcher: outbox.NewDispatcher(q, m, append(base, opts...)...), q: q}
+}
+
+// gateFunc adapts a function to outbox.Gate.
+type gateFunc func(now time.Time, e *store.OutboxEntry) time.Time
+
+func (g gateFunc) Hold(now time.Time, e *store.OutboxEntry) time.Time { return g(now, e) }
+
+// reporter adapts functions to outbox.Reporter.
+type reporter struct {
+	gone     func(to bot.Address) error
+	progress func(id uint64)
+}
+
+func (r reporter) Gone(_ context.Context, to bot.Address) error {
+	if r.gone == nil {
+		return nil
+	}
+	return r.gone(to)
+}
+
+func (r reporter) Progress(_ context.Context, id uint64) error {
+	if r.progress != nil {
+		r.progress(id)
+	}
+	return nil
 }
 
 // start runs d until the returned stop is called; stop waits for Run to return.
-func start(t *testing.T, d *outbox.Dispatcher) (stop func()) {
+func start(t *testing.T, d *testDispatcher) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -215,7 +255,7 @@ func start(t *testing.T, d *outbox.Dispatcher) (stop func()) {
 // depth is the number of queued entries of all channels.
 func depth(t *testing.T, st *store.Store) int {
 	t.Helper()
-	m, err := st.OutboxDepth()
+	m, err := st.OutboxDepth(context.Background())
 	require.NoError(t, err)
 	n := 0
 	for _, v := range m {

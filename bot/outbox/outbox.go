@@ -1,56 +1,73 @@
-// Package outbox sends the messages queued in the store's outbox: notices,
-// reminders and broadcasts. It is the one place that knows the platforms'
-// rate limits, *bot.ThrottledError and bot.ErrRecipientGone; everything
-// else only queues.
+// Package outbox is the one path every message leaves by: replies,
+// notices, reminders, broadcasts and the edits of a broadcast's progress.
+// A Queue writes them into the store's outbox inside the caller's unit of
+// work; a Dispatcher sends them. The dispatcher is the one place that knows
+// the platforms' rate limits, *bot.ThrottledError and bot.ErrRecipientGone.
+//
+// Pacing. Each platform account has one Pacer: a token bucket for the
+// account (golang.org/x/time/rate), a cap per one-second window, a least
+// time between two sends, a token bucket per chat and per group chat. Every send and edit takes its token
+// there, and the channel's other calls wait in it too. A 429 pauses every
+// call on the account until its retry_after has passed, and the deadline is
+// kept in the store, so a restarted process honours it from its first call.
+// Bulk messages leave Limits.Reserve of the account's tokens to replies and
+// notices, and the dispatcher waits for a token before it chooses what to
+// send with it, so an answer queued during a broadcast goes at once.
 //
 // A Dispatcher runs one loop per channel. The loop reads the channel's
-// queue in ID order, notices before bulk messages (see
+// queue in ID order, replies and notices before bulk messages (see
 // store.OutboxEntry.Bulk), and starts sends within the channel's Limits:
-// a token bucket for the channel (golang.org/x/time/rate), a minimum gap per
-// chat, random gaps and a daily cap for bulk messages, and a bound on sends
-// in flight. It never has two messages to one person in flight and never
-// sends a person's messages of one lane out of ID order: a message held back
-// (a retry's backoff, quiet hours) holds back the ones queued after it.
+// the pacer, random gaps and a daily cap for bulk messages, and a bound on
+// sends in flight. It never has two messages to one person in flight and
+// never sends a person's messages of one lane out of ID order: a message
+// held back (a retry's backoff, quiet hours) holds back the ones queued
+// after it.
 //
-// Outcomes: a sent message is removed from the outbox, in a commit shared
-// with other sends, before its slot is freed. A *bot.ThrottledError pauses
-// the whole channel for RetryAfter, and the message is sent again (nothing
-// is dropped). An error wrapping bot.ErrRecipientGone calls OnGone (the
-// engine marks the address unreachable) and counts the message as blocked.
-// Other errors are retried after 15 s, 1 min, 5 min and 15 min, then the
-// message counts as failed with the error as its reason; three failures in a
-// row put the channel in a probing mode (one send at a time, pausing up to a
-// minute) so an outage does not burn every message's attempts.
+// Outcomes: a sent message is removed from the outbox before its slot is
+// freed. A *bot.ThrottledError pauses
+// the account for RetryAfter, and the message is sent again (nothing is
+// dropped). An error wrapping bot.ErrRecipientGone tells the Reporter (the
+// person is marked unreachable) and counts the message as blocked. Other
+// errors are retried after 15 s, 1 min, 5 min and 15 min, then the message
+// counts as failed with the error as its reason; three failures in a row put
+// the channel in a probing mode (one send at a time, pausing up to a minute)
+// so an outage does not burn every message's attempts.
 //
 // Crash safety. A message leaves the outbox only after the platform
 // accepted it, so after a SIGKILL every queued message is still sent when
-// the process starts again. On a channel without AtMostOnce (Telegram) the
-// messages that can arrive twice are those in flight at the moment of the
-// kill: sent, or being sent, but not yet recorded. Their number is at most
+// the process starts again. The messages that can arrive twice are those
+// in flight at the moment of the kill: accepted by the platform, or on
+// their way to it, but not yet recorded. Neither Telegram nor WhatsApp can
+// be asked whether a message arrived, so such a message can only be sent
+// again or given up; the outbox sends it again. Their number is at most
 // the channel's Limits.Concurrency (16 for Telegram by default), however
-// long the broadcast. On an AtMostOnce channel (WhatsApp) each message is
-// marked Started, durably, before it is sent; at start-up a started message
-// is not sent again but counted as failed with the reason "interrupted", so
-// no one gets a message twice and at most Concurrency (1) messages may be
-// lost. A clean stop (the context of Run cancelled) starts no new send and
-// lets the sends in flight finish and be recorded, so it causes no
-// duplicate at all. (If recording a sent message fails, because the disk is
-// full say, the message stays queued and is sent again later; that is
-// logged as an error.)
+// long the queue, and in practice the sends of one platform round trip. A
+// sent message is recorded in a commit of its own as soon as the platform
+// accepts it, except the bulk messages of a channel sending more than 100
+// a second (or without a limit), which share commits, up to bbolt's batch
+// delay later. On an AtMostOnce channel (WhatsApp) bulk messages are the
+// exception: each is marked Started, durably, before it is sent; at
+// start-up a started bulk message is not sent again but counted as failed
+// with the reason "interrupted", so no one gets a broadcast twice and at
+// most Concurrency (1) bulk message is lost. Replies and notices there are
+// sent again like any other. A clean stop (the context of Run cancelled)
+// starts no new send and lets the sends in flight finish and be recorded,
+// so it causes no duplicate at all. (If recording a sent message fails,
+// because the disk is full say, the message stays queued and is sent again
+// later; that is logged as an error.)
 //
 // For Telegram, give the dispatcher a channel built with
-// telegram.WithMaxThrottleWait(0), so every 429 comes back here and the
-// resends are paced through the token bucket; a channel that waits out a
-// 429 itself releases its held sends all at once, a burst that meets the
-// next 429.
+// telegram.WithMaxThrottleWait(0) and the account's Pacer as its throttle,
+// so every 429 comes back here and the resends are paced through the bucket.
 package outbox
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,54 +85,114 @@ type Limits struct {
 	// and network jitter bunches sends further, so a cap a little under the
 	// platform's limit is what keeps it from answering 429.
 	WindowCap int
-	// PerChat is the minimum time between the starts of two sends to one chat.
-	PerChat time.Duration
+	// Reserve is how many tokens of the bucket and places of the window
+	// bulk messages leave unused, for replies and notices: during a
+	// broadcast an answer then goes at once instead of waiting for the next
+	// token. Bulk messages go at most WindowCap-Reserve a second; Burst is
+	// raised to at least Reserve+1.
+	Reserve int
+	// Spacing is the least time between two sends starting on the account,
+	// whatever the bucket holds: sends that start together at both ends of
+	// a second would reach the platform as more than WindowCap in one of
+	// its seconds after a few milliseconds of jitter.
+	Spacing time.Duration
+	// PerChat is how often a chat's bucket gains a message, ChatBurst its
+	// size: one a second with a burst of three lets a person who taps
+	// quickly get each answer at once, and holds a stream of messages to one
+	// chat to one a second.
+	PerChat   time.Duration
+	ChatBurst int
+	// PerGroup and GroupBurst are the same for group chats, which IsGroup
+	// tells apart (Telegram allows a group 20 messages a minute).
+	PerGroup   time.Duration
+	GroupBurst int
+	IsGroup    func(bot.Address) bool
 	// MinGap and MaxGap space bulk messages by a random gap in between, so
 	// a WhatsApp number does not send at a machine's rhythm.
 	MinGap, MaxGap time.Duration
 	// DailyCap bounds the bulk messages started per calendar day (in the
 	// dispatcher's location); 0 means none. Notices are not capped.
 	DailyCap int
-	// AtMostOnce marks each message Started before sending it and never
-	// sends a started message again after a crash.
+	// AtMostOnce marks each bulk message Started before sending it and
+	// never sends a started bulk message again after a crash. Replies and
+	// notices are not affected: a crash during their send sends them
+	// again, as on any channel.
 	AtMostOnce bool
 	// Concurrency bounds the sends in flight; 0 means 1. It is also the
 	// bound on duplicates after a crash.
 	Concurrency int
 }
 
+// normalised fills in what a zero field means.
+func (l Limits) normalised() Limits {
+	if l.Concurrency <= 0 {
+		l.Concurrency = 1
+	}
+	if l.WindowCap > 0 {
+		l.Reserve = min(l.Reserve, l.WindowCap-1)
+	}
+	l.Reserve = max(l.Reserve, 0)
+	if l.PerSecond > 0 && l.Burst < 1+l.Reserve {
+		l.Burst = 1 + l.Reserve
+	}
+	if l.PerChat > 0 && l.ChatBurst <= 0 {
+		l.ChatBurst = 1
+	}
+	if l.PerGroup > 0 && l.GroupBurst <= 0 {
+		l.GroupBurst = 1
+	}
+	if l.MaxGap < l.MinGap {
+		l.MaxGap = l.MinGap
+	}
+	return l
+}
+
 // TelegramLimits are the defaults for a Telegram bot. Telegram allows about
-// 30 messages a second overall and one a second per chat. The bucket paces
-// sends 1/30 s apart and at most 29 start in any second, so the Bot API sees
-// 29 a second (0.97 of its limit) and one message of slack for network
-// jitter. Sixteen sends in flight cover Bot API latencies up to half a
-// second at that rate.
+// 30 messages a second overall, one a second per chat (short bursts are
+// tolerated) and 20 a minute per group. At most 28 sends start in any
+// second, at least 1/60 s apart, so the Bot API sees at most 30 in any of
+// its seconds even when network jitter moves them by up to 33 ms. Bulk
+// messages leave two tokens and two of the 28 places to replies and
+// notices (Reserve): a broadcast goes at 26 a second, and an answer during
+// it waits at most the spacing. Sixteen sends in flight cover Bot API
+// latencies up to half a second at that rate.
+// A group gets a burst of three, then one message every 3.6 s: at most
+// 3 + 60/3.6, so 19, in any minute, one under Telegram's 20 however jitter
+// bunches them. Group chats have negative chat IDs.
 func TelegramLimits() Limits {
-	return Limits{PerSecond: 30, Burst: 1, WindowCap: 29, PerChat: time.Second, Concurrency: 16}
+	return Limits{PerSecond: 30, Burst: 1, WindowCap: 28, Reserve: 2, Spacing: time.Second / 60,
+		PerChat: time.Second, ChatBurst: 3, PerGroup: 3600 * time.Millisecond, GroupBurst: 3, IsGroup: telegramGroup, Concurrency: 16}
 }
 
 // TelegramPaidLimits are for a bot with Telegram's paid broadcasts, up to
 // 1000 messages a second: at most 960 start in any second, leaving 40 of
-// slack for jitter; a 429 costs a pause of a second or more, so the slack
-// pays for itself.
+// slack for jitter and bursts; a 429 costs a pause of a second or more, so
+// the slack pays for itself. Bulk messages leave 20 a second to replies.
 func TelegramPaidLimits() Limits {
-	return Limits{PerSecond: 1000, Burst: 10, WindowCap: 960, PerChat: time.Second, Concurrency: 128}
+	l := TelegramLimits()
+	l.PerSecond, l.Burst, l.WindowCap, l.Reserve, l.Spacing, l.Concurrency = 1000, 10, 960, 20, 0, 128
+	return l
 }
 
+// telegramGroup reports whether a Telegram chat is a group: their IDs are negative.
+func telegramGroup(a bot.Address) bool { return strings.HasPrefix(a.ID, "-") }
+
 // WhatsAppLimits are the defaults for a WhatsApp number: one send at a
-// time, bulk messages 8 to 20 seconds apart and at most 200 a day, at most
-// once.
+// time, bulk messages 8 to 20 seconds apart and at most 200 a day, each at
+// most once (a repeated broadcast is what gets a number banned).
 func WhatsAppLimits() Limits {
-	return Limits{PerSecond: 1, Burst: 1, PerChat: time.Second, MinGap: 8 * time.Second, MaxGap: 20 * time.Second,
+	return Limits{PerSecond: 1, Burst: 1, PerChat: time.Second, ChatBurst: 2, MinGap: 8 * time.Second, MaxGap: 20 * time.Second,
 		DailyCap: 200, AtMostOnce: true, Concurrency: 1}
 }
 
-// defaultLimits are the limits of a channel with none configured.
-func defaultLimits(channel string) Limits {
+// DefaultLimits are the limits of a channel with none configured:
+// Telegram's and WhatsApp's defaults, and for others (the console) one send
+// at a time and no rate limit.
+func DefaultLimits(channel bot.ChannelName) Limits {
 	switch channel {
-	case "telegram":
+	case bot.Telegram:
 		return TelegramLimits()
-	case "whatsapp":
+	case bot.WhatsApp:
 		return WhatsAppLimits()
 	default:
 		return Limits{Concurrency: 1}
@@ -133,8 +210,9 @@ func (l Limits) Estimate(n int) time.Duration {
 		per = time.Duration(float64(time.Second) / l.PerSecond)
 	}
 	if l.WindowCap > 0 {
-		per = max(per, time.Second/time.Duration(l.WindowCap))
+		per = max(per, time.Second/time.Duration(max(l.WindowCap-l.Reserve, 1)))
 	}
+	per = max(per, l.Spacing)
 	if gap := (l.MinGap + l.MaxGap) / 2; gap > per {
 		per = gap
 	}
@@ -145,24 +223,53 @@ func (l Limits) Estimate(n int) time.Duration {
 	return time.Duration(n) * per
 }
 
+// Gate holds messages back: Hold returns the time until which e must wait
+// (quiet hours, the admins' pause, a suspended author), or the zero time to
+// send it now. It is asked when a message is read from the outbox and again
+// just before it is sent, so it must be fast. After lifting a hold early
+// (/resume), the one who lifted it calls Queue.Wake.
+type Gate interface {
+	Hold(now time.Time, e *store.OutboxEntry) (holdUntil time.Time)
+}
+
+// Reporter hears what became of messages: the dispatcher is the one place
+// that knows, and the operations decide what it means.
+type Reporter interface {
+	// Gone is called with the address of a message that failed with
+	// bot.ErrRecipientGone, so the person is marked unreachable.
+	Gone(ctx context.Context, to bot.Address) error
+	// Progress is called after messages of a broadcast are recorded, at most
+	// every two seconds per broadcast and once more within two seconds of the
+	// last, so the final counts are always reported. Calls come one at a
+	// time, on a goroutine of their own.
+	Progress(ctx context.Context, broadcastID uint64) error
+}
+
 // Dispatcher drains the outbox through the channels' senders.
 type Dispatcher struct {
+	q       *Queue
 	st      *store.Store
-	senders map[string]bot.Sender
-	limits  map[string]Limits
+	senders map[bot.ChannelName]bot.Sender
+	limits  map[bot.ChannelName]Limits
+	pacers  map[bot.ChannelName]*Pacer
 
-	now        func() time.Time
-	sleep      func(ctx context.Context, d time.Duration) error
-	log        *slog.Logger
-	gate       func(now time.Time, e *store.OutboxEntry) time.Time
-	onGone     func(address string) error
-	onProgress func(broadcastID uint64)
-	rand       func() float64
-	loc        *time.Location
-	poll       time.Duration
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
+	log      *slog.Logger
+	gate     Gate
+	reporter Reporter
+	// media is where the files messages carry are read; describer words
+	// the line that stands for one on a channel that cannot send it.
+	media     *store.MediaFiles
+	describer Describer
+	rand      func() float64
+	loc       *time.Location
+	poll      time.Duration
 
-	// wakes has one signal per channel, buffered so Wake never blocks.
-	wakes map[string]chan struct{}
+	// wakes has one signal per channel, buffered so a wake never blocks.
+	wakes map[bot.ChannelName]chan struct{}
+	// flushes carries Flush's requests to each channel's loop.
+	flushes map[bot.ChannelName]chan chan struct{}
 
 	mu      sync.Mutex
 	runners []*runner
@@ -171,11 +278,16 @@ type Dispatcher struct {
 // Option configures a Dispatcher.
 type Option func(*Dispatcher)
 
-// WithLimits sets a channel's limits. Defaults: TelegramLimits for
-// "telegram", WhatsAppLimits for "whatsapp", one send at a time and no rate
-// limit for others (the console).
-func WithLimits(channel string, l Limits) Option {
+// WithLimits sets a channel's limits; DefaultLimits otherwise.
+func WithLimits(channel bot.ChannelName, l Limits) Option {
 	return func(d *Dispatcher) { d.limits[channel] = l }
+}
+
+// WithPacer makes the channel send through p, shared with the channel
+// itself (its bot.Throttle); without it the dispatcher makes its own from
+// the channel's limits.
+func WithPacer(channel bot.ChannelName, p *Pacer) Option {
+	return func(d *Dispatcher) { d.pacers[channel] = p }
 }
 
 // WithClock sets the clock (default time.Now).
@@ -190,26 +302,11 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // WithLogger sets the logger; the dispatcher adds comp=outbox.
 func WithLogger(l *slog.Logger) Option { return func(d *Dispatcher) { d.log = l } }
 
-// WithGate holds messages back: gate returns the time until which e must
-// wait (quiet hours, the admin's pause), or the zero time to send it now.
-// It is asked when a message is read from the outbox and again just before
-// it is sent, so it must be fast. After lifting a hold early (/resume), call
-// Wake.
-func WithGate(gate func(now time.Time, e *store.OutboxEntry) (holdUntil time.Time)) Option {
-	return func(d *Dispatcher) { d.gate = gate }
-}
+// WithGate holds messages back; see Gate.
+func WithGate(g Gate) Option { return func(d *Dispatcher) { d.gate = g } }
 
-// WithOnGone is called with the address of a message that failed with
-// bot.ErrRecipientGone, so the engine marks it unreachable.
-func WithOnGone(fn func(address string) error) Option { return func(d *Dispatcher) { d.onGone = fn } }
-
-// WithOnProgress is called after messages of a broadcast are recorded, at
-// most every two seconds per broadcast, and once more within two seconds of
-// the last, so the final counts are always reported. It runs on its own
-// goroutine, one call at a time.
-func WithOnProgress(fn func(broadcastID uint64)) Option {
-	return func(d *Dispatcher) { d.onProgress = fn }
-}
+// WithReporter tells r what became of messages; see Reporter.
+func WithReporter(r Reporter) Option { return func(d *Dispatcher) { d.reporter = r } }
 
 // WithRand sets the source of the random bulk gaps, values in [0, 1).
 func WithRand(fn func() float64) Option { return func(d *Dispatcher) { d.rand = fn } }
@@ -218,23 +315,27 @@ func WithRand(fn func() float64) Option { return func(d *Dispatcher) { d.rand = 
 func WithLocation(loc *time.Location) Option { return func(d *Dispatcher) { d.loc = loc } }
 
 // WithPollInterval sets how often a channel re-reads its whole queue
-// without being woken (default one minute); 0 never does, then only Wake
+// without being woken (default one minute); 0 never does, then only wakes
 // and the dispatcher's own timers start a new read.
 func WithPollInterval(p time.Duration) Option { return func(d *Dispatcher) { d.poll = p } }
 
-// New returns a Dispatcher for the channels of senders.
-func New(st *store.Store, senders map[string]bot.Sender, opts ...Option) *Dispatcher {
+// NewDispatcher returns a Dispatcher that sends what q queues, through the
+// senders of q's channels.
+func NewDispatcher(q *Queue, senders map[bot.ChannelName]bot.Sender, opts ...Option) *Dispatcher {
 	d := &Dispatcher{
-		st:      st,
+		q:       q,
+		st:      q.st,
 		senders: senders,
-		limits:  map[string]Limits{},
+		limits:  map[bot.ChannelName]Limits{},
+		pacers:  map[bot.ChannelName]*Pacer{},
 		now:     time.Now,
 		sleep:   sleepContext,
 		log:     slog.New(slog.DiscardHandler),
 		rand:    rand.Float64,
 		loc:     time.UTC,
 		poll:    time.Minute,
-		wakes:   map[string]chan struct{}{},
+		wakes:   map[bot.ChannelName]chan struct{}{},
+		flushes: map[bot.ChannelName]chan chan struct{}{},
 	}
 	for _, o := range opts {
 		o(d)
@@ -242,26 +343,21 @@ func New(st *store.Store, senders map[string]bot.Sender, opts ...Option) *Dispat
 	d.log = d.log.With("comp", "outbox")
 	for name := range senders {
 		d.wakes[name] = make(chan struct{}, 1)
+		d.flushes[name] = make(chan chan struct{})
+		if d.pacers[name] == nil {
+			d.pacers[name] = NewPacer(d.st, name, d.Limits(name), PacerClock(d.now, d.sleep), PacerLogger(d.log))
+		}
 	}
 	return d
 }
 
 // Limits returns the limits the channel is sent at.
-func (d *Dispatcher) Limits(channel string) Limits {
+func (d *Dispatcher) Limits(channel bot.ChannelName) Limits {
 	l, ok := d.limits[channel]
 	if !ok {
-		l = defaultLimits(channel)
+		l = DefaultLimits(channel)
 	}
-	if l.Concurrency <= 0 {
-		l.Concurrency = 1
-	}
-	if l.PerSecond > 0 && l.Burst <= 0 {
-		l.Burst = 1
-	}
-	if l.MaxGap < l.MinGap {
-		l.MaxGap = l.MinGap
-	}
-	return l
+	return l.normalised()
 }
 
 // sleepContext waits d or until ctx is done.
@@ -279,9 +375,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Wake tells every channel to read its queue now: new messages were queued,
-// or a hold was lifted.
-func (d *Dispatcher) Wake() {
+// wakeAll tells every channel to read its queue now.
+func (d *Dispatcher) wakeAll() {
 	for _, w := range d.wakes {
 		select {
 		case w <- struct{}{}:
@@ -290,21 +385,52 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Resume starts the channels that stopped because they were down (a WhatsApp
-// number banned or refused), once an admin says so.
-func (d *Dispatcher) Resume() {
+// resumeAll starts the channels that stopped because they were down.
+func (d *Dispatcher) resumeAll() {
 	d.mu.Lock()
 	for _, r := range d.runners {
 		r.resume()
 	}
 	d.mu.Unlock()
-	d.Wake()
+	d.wakeAll()
+}
+
+// Flush waits until the channel has nothing it could send now: every
+// message queued before the call that is ready (not held by quiet hours, a
+// pause, a retry's backoff) has been sent and recorded. The terminal chat
+// waits for it after each line, so a conversation prints in order and a
+// piped session exits only when everything is out.
+func (d *Dispatcher) Flush(ctx context.Context, channel bot.ChannelName) error {
+	req, ok := d.flushes[channel]
+	if !ok {
+		return nil
+	}
+	done := make(chan struct{})
+	select {
+	case req <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Run sends until ctx is cancelled, one loop per channel, and returns once
 // the sends in flight have finished and been recorded.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	prog := newProgress(d.onProgress)
+	for name, p := range d.pacers {
+		if _, used := d.senders[name]; !used {
+			continue
+		}
+		if err := p.Load(ctx); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	prog := newProgress(ctx, d.reporter, d.log)
 	var wg sync.WaitGroup
 	for name, snd := range d.senders {
 		r := newRunner(d, name, snd, prog)
@@ -313,92 +439,54 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.mu.Unlock()
 		wg.Go(func() { r.run(ctx) })
 	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-d.q.wake:
+				d.wakeAll()
+			case <-d.q.resume:
+				d.resumeAll()
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 	progDone := make(chan struct{})
 	go func() {
 		prog.run()
 		close(progDone)
 	}()
-	if len(d.senders) == 0 {
-		<-ctx.Done()
-	}
 	wg.Wait()
 	prog.stop()
 	<-progDone
 	return nil
 }
 
-// Notify queues notices for their contacts and wakes the channels; it
-// implements the engine's notifier (bot.WithNotifier). Each notice is
-// addressed and rendered by bot.ResolveNotice, on the channels that have a
-// sender; one that it drops is not queued.
-func (d *Dispatcher) Notify(_ context.Context, notices []bot.Notice) error {
-	var entries []store.OutboxEntry
-	var errs []error
-	for _, n := range notices {
-		msg, ok, err := bot.ResolveNotice(d.st, n, d.hasSender)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !ok {
-			d.log.Debug("notice not deliverable", "contact_id", n.ContactID, "kind", n.Kind)
-			continue
-		}
-		entries = append(entries, store.OutboxEntry{To: msg.To.String(), ContactID: n.ContactID, Text: msg.Text,
-			Buttons: bot.OutboxButtons(msg.Buttons), Lang: msg.Lang, Kind: n.Kind, Bulk: n.Bulk})
-	}
-	if len(entries) > 0 {
-		if err := d.st.Enqueue(entries...); err != nil {
-			errs = append(errs, err)
-		} else {
-			d.Wake()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// hasSender reports whether the dispatcher can send on channel.
-func (d *Dispatcher) hasSender(channel string) bool {
-	_, ok := d.senders[channel]
-	return ok
-}
-
 // outgoing turns an entry into the message a channel sends.
-func outgoing(e *store.OutboxEntry) (bot.Outgoing, error) {
-	to, err := bot.ParseAddress(e.To)
-	if err != nil {
-		return bot.Outgoing{}, err
-	}
-	var rows [][]bot.Button
-	if e.Buttons != nil {
-		rows = make([][]bot.Button, len(e.Buttons))
-		for i, row := range e.Buttons {
-			rows[i] = make([]bot.Button, len(row))
-			for j, b := range row {
-				rows[i][j] = bot.Button{Text: b.Text, Payload: b.Payload}
-			}
-		}
-	}
-	return bot.Outgoing{To: to, Text: e.Text, Buttons: rows, Lang: e.Lang}, nil
+func outgoing(e *store.OutboxEntry) bot.Outgoing {
+	return bot.Outgoing{To: e.To, Text: e.Text, Buttons: e.Buttons, Lang: e.Lang, PhoneButton: e.PhoneButton}
 }
 
-// progress calls the progress callback off the channel loops, merging
-// repeated reports of one broadcast.
+// progress calls the reporter off the channel loops, merging repeated
+// reports of one broadcast.
 type progress struct {
-	fn      func(uint64)
+	ctx     context.Context
+	r       Reporter
+	log     *slog.Logger
 	mu      sync.Mutex
 	pending []uint64
 	stopped bool
 	signal  chan struct{}
 }
 
-func newProgress(fn func(uint64)) *progress {
-	return &progress{fn: fn, signal: make(chan struct{}, 1)}
+func newProgress(ctx context.Context, r Reporter, log *slog.Logger) *progress {
+	// reports already due are still made while stopping
+	return &progress{ctx: context.WithoutCancel(ctx), r: r, log: log, signal: make(chan struct{}, 1)}
 }
 
 // report queues a call for the broadcast.
 func (p *progress) report(id uint64) {
-	if p.fn == nil {
+	if p.r == nil {
 		return
 	}
 	p.mu.Lock()
@@ -420,7 +508,11 @@ func (p *progress) run() {
 		p.pending = nil
 		p.mu.Unlock()
 		for _, id := range ids {
-			p.fn(id)
+			ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+			if err := p.r.Progress(ctx, id); err != nil {
+				p.log.Warn("reporting broadcast progress", "broadcast_id", id, "error", err)
+			}
+			cancel()
 		}
 		if stopped {
 			return

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"mobilise/bot"
 	"mobilise/store"
 )
@@ -60,7 +58,7 @@ type lane struct {
 	cursor uint64
 	// held are people with a message held back in this pass: their later
 	// messages are skipped until the pass starts again from the beginning.
-	held map[string]bool
+	held map[bot.Address]bool
 	// exhausted means the pass reached the end of the queue.
 	exhausted bool
 	// restartAt is when a held message may be ready: start a new pass then.
@@ -75,7 +73,7 @@ func (l *lane) restart() {
 
 // hold skips the person's later messages in this pass and starts a new
 // pass at until.
-func (l *lane) hold(person string, until time.Time) {
+func (l *lane) hold(person bot.Address, until time.Time) {
 	l.held[person] = true
 	if l.restartAt.IsZero() || until.Before(l.restartAt) {
 		l.restartAt = until
@@ -116,29 +114,27 @@ type result struct {
 // goroutines; the rest belong to the loop.
 type runner struct {
 	d       *Dispatcher
-	name    string
+	name    bot.ChannelName
 	snd     bot.Sender
 	lim     Limits
-	limiter *rate.Limiter
+	pacer   *Pacer
 	log     *slog.Logger
 	prog    *progress
 	results chan result
 	wake    chan struct{}
+	flush   chan chan struct{}
 
-	mu          sync.Mutex
-	pausedUntil time.Time
+	mu sync.Mutex
+	// probeUntil holds sends back while a channel that keeps failing is probed.
+	probeUntil time.Time
 	// down is set when the channel reported bot.ErrChannelDown: nothing is
-	// sent until Dispatcher.Resume.
+	// sent until the admins resume it.
 	down     bool
 	failures int
-	// window holds the start times of the last WindowCap sends, oldest at next.
-	window []time.Time
-	next   int
 
-	lanes    [2]*lane // notices, bulk
+	lanes    [2]*lane // replies and notices, bulk
 	loaded   map[uint64]*item
-	people   map[string]*person
-	lastSent map[string]time.Time
+	people   map[bot.Address]*person
 	inflight int
 	bulkNext time.Time
 	day      time.Time
@@ -146,6 +142,8 @@ type runner struct {
 	dayRead  bool
 	lastPoll time.Time
 	progress map[uint64]*progressState
+	// flushing are Flush requests waiting for the channel to have nothing ready.
+	flushing []chan struct{}
 }
 
 type progressState struct {
@@ -153,29 +151,21 @@ type progressState struct {
 	pending bool
 }
 
-func newRunner(d *Dispatcher, name string, snd bot.Sender, prog *progress) *runner {
+func newRunner(d *Dispatcher, name bot.ChannelName, snd bot.Sender, prog *progress) *runner {
 	lim := d.Limits(name)
 	r := &runner{
-		d: d, name: name, snd: snd, lim: lim, prog: prog,
-		log:      d.log.With("channel", name),
+		d: d, name: name, snd: snd, lim: lim, pacer: d.pacers[name], prog: prog,
+		log:      d.log.With("channel", string(name)),
 		results:  make(chan result, lim.Concurrency),
 		wake:     d.wakes[name],
+		flush:    d.flushes[name],
 		loaded:   map[uint64]*item{},
-		people:   map[string]*person{},
-		lastSent: map[string]time.Time{},
+		people:   map[bot.Address]*person{},
 		progress: map[uint64]*progressState{},
 	}
-	if lim.PerSecond > 0 {
-		r.limiter = rate.NewLimiter(rate.Limit(lim.PerSecond), lim.Burst)
-		// start empty: the burst is for catching up, not for the first second
-		r.limiter.AllowN(d.now(), lim.Burst)
-	}
-	if lim.WindowCap > 0 {
-		r.window = make([]time.Time, 0, lim.WindowCap)
-	}
 	notices, bulk := max(2*lim.Concurrency, 16), max(4*lim.Concurrency, 32)
-	r.lanes[0] = &lane{window: notices, held: map[string]bool{}}
-	r.lanes[1] = &lane{bulk: true, window: bulk, held: map[string]bool{}}
+	r.lanes[0] = &lane{window: notices, held: map[bot.Address]bool{}}
+	r.lanes[1] = &lane{bulk: true, window: bulk, held: map[bot.Address]bool{}}
 	return r
 }
 
@@ -183,15 +173,25 @@ func (r *runner) run(ctx context.Context) {
 	r.lastPoll = r.d.now()
 	for ctx.Err() == nil {
 		r.drain()
-		r.fill()
+		r.noticed()
+		r.fill(ctx)
 		r.reportProgress(false)
 		it, wait := r.pick()
 		if it != nil {
+			if d := r.pacer.delay(r.d.now(), r.reserve(it.lane)); d > 0 {
+				// wait for the account's next token here, not in Take: a
+				// reply queued meanwhile is read and takes it first
+				r.idle(ctx, d)
+				continue
+			}
 			r.launch(ctx, it)
 			continue
 		}
 		if r.scanning() {
 			continue
+		}
+		if r.inflight == 0 {
+			r.flushed()
 		}
 		r.idle(ctx, wait)
 	}
@@ -200,6 +200,29 @@ func (r *runner) run(ctx context.Context) {
 		r.handle(<-r.results)
 	}
 	r.reportProgress(true)
+	r.flushed()
+}
+
+// flushed answers the Flush requests: nothing is ready to send.
+func (r *runner) flushed() {
+	for _, done := range r.flushing {
+		close(done)
+	}
+	r.flushing = nil
+}
+
+// noticed takes a wake-up or a flush request that came while the loop was
+// busy: a reply queued during a long broadcast is read at once, not when
+// the broadcast is over.
+func (r *runner) noticed() {
+	select {
+	case <-r.wake:
+		r.restartAll()
+	case done := <-r.flush:
+		r.flushing = append(r.flushing, done)
+		r.restartAll()
+	default:
+	}
 }
 
 // drain handles the results that are in.
@@ -214,7 +237,8 @@ func (r *runner) drain() {
 	}
 }
 
-// idle waits for a result, a wake-up, ctx, or wait (negative: no timer).
+// idle waits for a result, a wake-up, a flush request, ctx, or wait
+// (negative: no timer).
 func (r *runner) idle(ctx context.Context, wait time.Duration) {
 	now := r.d.now()
 	if r.d.poll > 0 {
@@ -248,6 +272,10 @@ func (r *runner) idle(ctx context.Context, wait time.Duration) {
 		r.handle(res)
 	case <-r.wake:
 		r.restartAll()
+	case done := <-r.flush:
+		// a full pass after the request: what was queued before it is read
+		r.flushing = append(r.flushing, done)
+		r.restartAll()
 	case <-timer:
 	case <-ctx.Done():
 	}
@@ -280,7 +308,7 @@ func (r *runner) scanning() bool {
 }
 
 // fill reads messages ahead, up to each lane's window.
-func (r *runner) fill() {
+func (r *runner) fill(ctx context.Context) {
 	now := r.d.now()
 	if r.d.poll > 0 && now.Sub(r.lastPoll) >= r.d.poll {
 		r.lastPoll = now
@@ -293,19 +321,19 @@ func (r *runner) fill() {
 		if l.exhausted || len(l.items) >= l.window/2 {
 			continue
 		}
-		if err := r.read(l, now); err != nil {
+		if err := r.read(ctx, l, now); err != nil {
 			r.log.Error("reading the outbox", "error", err)
 			l.exhausted = true
-			l.hold("", now.Add(storeRetry))
+			l.hold(bot.Address{}, now.Add(storeRetry))
 		}
 	}
 }
 
 // read continues the lane's pass from its cursor.
-func (r *runner) read(l *lane, now time.Time) error {
+func (r *runner) read(ctx context.Context, l *lane, now time.Time) error {
 	budget := scanBudget
 	for budget > 0 && len(l.items) < l.window {
-		page, err := r.d.st.PendingOutbox(r.name, l.bulk, l.cursor, pageSize)
+		page, err := r.d.st.PendingOutbox(ctx, r.name, l.bulk, l.cursor, pageSize)
 		if err != nil {
 			return err
 		}
@@ -315,7 +343,7 @@ func (r *runner) read(l *lane, now time.Time) error {
 			}
 			l.cursor = page[i].ID
 			budget--
-			if err := r.consider(l, &page[i], now); err != nil {
+			if err := r.consider(ctx, l, &page[i], now); err != nil {
 				return err
 			}
 		}
@@ -328,15 +356,15 @@ func (r *runner) read(l *lane, now time.Time) error {
 }
 
 // consider reads one entry ahead, or holds its person back.
-func (r *runner) consider(l *lane, e *store.OutboxEntry, now time.Time) error {
+func (r *runner) consider(ctx context.Context, l *lane, e *store.OutboxEntry, now time.Time) error {
 	if r.loaded[e.ID] != nil || l.held[e.To] {
 		return nil
 	}
-	if !e.Started.IsZero() && r.lim.AtMostOnce {
+	if !e.Started.IsZero() && r.atMostOnce(l) {
 		// marked before a send whose outcome was never recorded: it may
 		// have arrived, so it is not sent again
 		r.log.Warn("message interrupted while being sent; not sending it again", "outbox_id", e.ID, "broadcast_id", e.BroadcastID)
-		if err := r.d.st.OutboxFailed(e.ID, interrupted, false); err != nil {
+		if err := r.d.st.OutboxFailed(ctx, e.ID, interrupted, false); err != nil {
 			return err
 		}
 		r.progressed(e.BroadcastID)
@@ -347,7 +375,7 @@ func (r *runner) consider(l *lane, e *store.OutboxEntry, now time.Time) error {
 		return nil
 	}
 	if r.d.gate != nil {
-		if until := r.d.gate(now, e); until.After(now) {
+		if until := r.d.gate.Hold(now, e); until.After(now) {
 			l.hold(e.To, until)
 			return nil
 		}
@@ -369,9 +397,24 @@ func (r *runner) consider(l *lane, e *store.OutboxEntry, now time.Time) error {
 	return nil
 }
 
+// reserve is what a message of the lane leaves of the account's tokens:
+// bulk messages leave Limits.Reserve to replies and notices.
+func (r *runner) reserve(l *lane) int {
+	if l.bulk {
+		return r.lim.Reserve
+	}
+	return 0
+}
+
+// atMostOnce reports whether the lane's messages are marked Started before
+// they are sent and never sent again once started: the bulk lane of an
+// AtMostOnce channel. Replies and notices are sent again after a crash
+// interrupted their send, on every channel.
+func (r *runner) atMostOnce(l *lane) bool { return r.lim.AtMostOnce && l.bulk }
+
 // unload forgets the person's read-ahead messages (none is in flight) and
 // holds them back in both lanes until until.
-func (r *runner) unload(to string, until time.Time) {
+func (r *runner) unload(to bot.Address, until time.Time) {
 	if p := r.people[to]; p != nil {
 		for _, it := range p.items {
 			it.lane.remove(it)
@@ -384,13 +427,23 @@ func (r *runner) unload(to string, until time.Time) {
 	}
 }
 
+// heldUntil is when the channel may send again: after a 429 (the pacer), a
+// probe's pause or, once down, an admin's resume.
+func (r *runner) heldUntil() (time.Time, bool) {
+	r.mu.Lock()
+	until, probing := r.probeUntil, r.failures >= probeAfter
+	r.mu.Unlock()
+	if p := r.pacer.PausedUntil(); p.After(until) {
+		until = p
+	}
+	return until, probing
+}
+
 // pick returns the next message to send, or how long until one may be
 // ready (negative: no timer, wait for a result or a wake-up).
 func (r *runner) pick() (*item, time.Duration) {
 	now := r.d.now()
-	r.mu.Lock()
-	pausedUntil, probing := r.pausedUntil, r.failures >= probeAfter
-	r.mu.Unlock()
+	pausedUntil, probing := r.heldUntil()
 	if now.Before(pausedUntil) {
 		return nil, pausedUntil.Sub(now)
 	}
@@ -412,8 +465,8 @@ func (r *runner) pick() (*item, time.Duration) {
 			if p.busy || p.items[0] != it {
 				continue
 			}
-			if next := r.lastSent[it.e.To].Add(r.lim.PerChat); now.Before(next) {
-				wait = minWait(wait, next.Sub(now))
+			if d := r.pacer.ChatWait(it.e.To, now); d > 0 {
+				wait = minWait(wait, d)
 				continue
 			}
 			return it, 0
@@ -432,7 +485,7 @@ func (r *runner) bulkBlocked(now time.Time) (time.Time, bool) {
 		}
 		if !r.dayRead {
 			// sends before a restart count too
-			n, err := r.d.st.OutboxSentSince(r.name, day)
+			n, err := r.d.st.OutboxSentSince(context.Background(), r.name, day)
 			if err != nil {
 				r.log.Error("reading today's sends", "error", err)
 				return now.Add(storeRetry), true
@@ -455,32 +508,26 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// launch waits for the channel's rate and starts the send.
+// launch waits for the account's pacer and starts the send.
 func (r *runner) launch(ctx context.Context, it *item) {
 	e := &it.e
 	if r.d.gate != nil {
 		// asked again: a pause may have begun since the message was read
-		if until := r.d.gate(r.d.now(), e); until.After(r.d.now()) {
+		if until := r.d.gate.Hold(r.d.now(), e); until.After(r.d.now()) {
 			r.unload(e.To, until)
 			return
 		}
 	}
-	if err := r.waitRate(ctx); err != nil {
+	if err := r.pacer.take(ctx, r.reserve(it.lane)); err != nil {
 		return
 	}
 	now := r.d.now()
-	r.mu.Lock()
-	paused := now.Before(r.pausedUntil)
-	r.mu.Unlock()
-	if paused {
-		return // a 429 arrived meanwhile
+	if until, _ := r.heldUntil(); now.Before(until) {
+		return // the channel went down, or a probe began, meanwhile
 	}
 	r.people[e.To].busy = true
 	r.inflight++
-	r.lastSent[e.To] = now
-	if len(r.lastSent) > 4*r.lanes[0].window+4*r.lanes[1].window {
-		r.pruneLastSent(now)
-	}
+	r.pacer.ChatTake(e.To, now)
 	if it.lane.bulk {
 		r.dayCount++
 		if r.lim.MaxGap > 0 {
@@ -488,56 +535,6 @@ func (r *runner) launch(ctx context.Context, it *item) {
 		}
 	}
 	go func() { r.results <- r.deliver(ctx, it) }()
-}
-
-// waitRate takes a token from the channel's bucket and a place in its
-// one-second window, waiting for them.
-func (r *runner) waitRate(ctx context.Context) error {
-	if r.limiter != nil {
-		now := r.d.now()
-		res := r.limiter.ReserveN(now, 1)
-		if d := res.DelayFrom(now); d > 0 {
-			if err := r.d.sleep(ctx, d); err != nil {
-				res.CancelAt(r.d.now())
-				return err
-			}
-		}
-	}
-	for r.lim.WindowCap > 0 {
-		wait := r.takeWindow(r.d.now())
-		if wait <= 0 {
-			break
-		}
-		if err := r.d.sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
-
-// takeWindow records a send starting at now if fewer than WindowCap started
-// in the second before, else returns how long until one may.
-func (r *runner) takeWindow(now time.Time) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.window) < r.lim.WindowCap {
-		r.window = append(r.window, now)
-		return 0
-	}
-	if wait := r.window[r.next].Add(time.Second).Sub(now); wait > 0 {
-		return wait
-	}
-	r.window[r.next] = now
-	r.next = (r.next + 1) % len(r.window)
-	return 0
-}
-
-func (r *runner) pruneLastSent(now time.Time) {
-	for to, t := range r.lastSent {
-		if now.Sub(t) >= r.lim.PerChat {
-			delete(r.lastSent, to)
-		}
-	}
 }
 
 // handle applies a send's result to the read-ahead state.
@@ -596,54 +593,74 @@ func (r *runner) reportProgress(final bool) {
 	}
 }
 
+// send makes the platform call for e: an edit of a message already sent, or
+// a new message. An edit the platform refuses for any reason but a throttle
+// or a down channel is sent as a new message instead (the old one may be
+// gone), so progress is not lost.
+func (r *runner) send(ctx context.Context, e *store.OutboxEntry) (string, error) {
+	msg := outgoing(e)
+	if e.Edit != "" {
+		if ed, ok := bot.EditorOf(r.snd); ok {
+			err := ed.Edit(ctx, e.Edit, msg)
+			var throttled *bot.ThrottledError
+			if err == nil || errors.As(err, &throttled) || errors.Is(err, bot.ErrChannelDown) || errors.Is(err, bot.ErrRecipientGone) {
+				return e.Edit, err
+			}
+			r.log.Info("editing a message failed; sending it anew", "outbox_id", e.ID, "error", err)
+			if err := r.pacer.Take(ctx); err != nil {
+				return "", err
+			}
+		}
+	}
+	return r.sendNew(ctx, e, msg)
+}
+
 // deliver sends one message and records the outcome; it runs on its own
-// goroutine.
+// goroutine. Outcomes are recorded even when stopping.
 func (r *runner) deliver(ctx context.Context, it *item) result {
 	e := &it.e
-	log := r.log.With("outbox_id", e.ID, "kind", e.Kind)
+	rec := context.WithoutCancel(ctx)
+	log := r.log.With("outbox_id", e.ID, "kind", string(e.Kind))
 	fail := func(format string, args ...any) result {
 		log.Error(fmt.Sprintf(format, args...))
 		return result{it: it, outcome: storeErr}
 	}
 	// a cancel removes the entries of a broadcast, not the ones read ahead
-	switch queued, err := r.d.st.OutboxQueued(e.ID); {
+	switch queued, err := r.d.st.OutboxQueued(rec, e.ID); {
 	case err != nil:
 		return fail("looking up a message: %v", err)
 	case !queued:
 		return result{it: it, outcome: vanished}
 	}
-	msg, err := outgoing(e)
-	if err != nil {
-		if err := r.d.st.OutboxFailed(e.ID, err.Error(), false); err != nil {
-			return fail("recording a bad message: %v", err)
-		}
-		return result{it: it, outcome: failed}
-	}
-	if r.lim.AtMostOnce {
-		if err := r.d.st.OutboxStarted(e.ID); err != nil {
+	if r.atMostOnce(it.lane) {
+		if err := r.d.st.OutboxStarted(rec, e.ID); err != nil {
 			return fail("marking a message started: %v", err)
 		}
 	}
 	for {
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, err := r.snd.Send(sendCtx, msg)
+		sendCtx, cancel := context.WithTimeout(rec, sendTimeout)
+		msgID, err := r.send(sendCtx, e)
 		cancel()
 		var throttled *bot.ThrottledError
 		switch {
 		case err == nil:
 			r.recovered()
-			if err := r.d.st.OutboxDone(e.ID); err != nil {
+			if err := r.recordSent(rec, it); err != nil {
 				return fail("recording a sent message: %v", err)
+			}
+			if e.StatusOf != 0 && msgID != "" {
+				if err := r.d.st.SetStatusMessage(rec, e.StatusOf, e.To, msgID); err != nil {
+					log.Warn("recording a progress message", "error", err)
+				}
 			}
 			return result{it: it, outcome: sent}
 		case errors.As(err, &throttled):
 			wait := max(throttled.RetryAfter, time.Second)
-			r.pause(wait)
-			log.Warn("channel throttled; pausing it", "retry_after", wait)
-			if err := r.waitTurn(ctx); err != nil {
+			r.pacer.Throttled(wait)
+			if err := r.pacer.take(ctx, r.reserve(it.lane)); err != nil {
 				// stopping before the resend: the message was not delivered
-				if r.lim.AtMostOnce {
-					if err := r.d.st.OutboxNotStarted(e.ID); err != nil {
+				if r.atMostOnce(it.lane) {
+					if err := r.d.st.OutboxNotStarted(rec, e.ID); err != nil {
 						return fail("clearing a message's started mark: %v", err)
 					}
 				}
@@ -653,11 +670,11 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 			// the message was refused, not sent: it stays queued, and so does everything else
 			r.mu.Lock()
 			r.down = true
-			r.pausedUntil = r.d.now().Add(downFor)
+			r.probeUntil = r.d.now().Add(downFor)
 			r.mu.Unlock()
 			log.Error("channel down; sending stopped until an admin resumes it", "error", err)
-			if r.lim.AtMostOnce {
-				if err := r.d.st.OutboxNotStarted(e.ID); err != nil {
+			if r.atMostOnce(it.lane) {
+				if err := r.d.st.OutboxNotStarted(rec, e.ID); err != nil {
 					return fail("clearing a message's started mark: %v", err)
 				}
 			}
@@ -665,12 +682,12 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 		case errors.Is(err, bot.ErrRecipientGone):
 			r.recovered() // the platform answered: the channel works
 			log.Info("recipient gone", "error", err)
-			if r.d.onGone != nil {
-				if gerr := r.d.onGone(e.To); gerr != nil {
+			if r.d.reporter != nil {
+				if gerr := r.d.reporter.Gone(rec, e.To); gerr != nil {
 					log.Error("marking an address unreachable", "error", gerr)
 				}
 			}
-			if err := r.d.st.OutboxFailed(e.ID, err.Error(), true); err != nil {
+			if err := r.d.st.OutboxFailed(rec, e.ID, err.Error(), true); err != nil {
 				return fail("recording a blocked message: %v", err)
 			}
 			return result{it: it, outcome: gone}
@@ -678,14 +695,14 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 			r.failedOnce()
 			if e.Attempts+1 >= maxAttempts {
 				log.Warn("message failed for good", "attempts", e.Attempts+1, "error", err)
-				if err := r.d.st.OutboxFailed(e.ID, err.Error(), false); err != nil {
+				if err := r.d.st.OutboxFailed(rec, e.ID, err.Error(), false); err != nil {
 					return fail("recording a failed message: %v", err)
 				}
 				return result{it: it, outcome: failed}
 			}
 			notBefore := r.d.now().Add(retryDelays[e.Attempts])
 			log.Warn("send failed; will retry", "attempts", e.Attempts+1, "retry_at", notBefore, "error", err)
-			if err := r.d.st.OutboxRetry(e.ID, notBefore, err.Error()); err != nil {
+			if err := r.d.st.OutboxRetry(rec, e.ID, notBefore, err.Error()); err != nil {
 				return fail("recording a failed attempt: %v", err)
 			}
 			return result{it: it, outcome: retried, notBefore: notBefore}
@@ -693,7 +710,25 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 	}
 }
 
-// downFor is how long a channel that is down waits for Resume: in effect, until it comes.
+// batchAbove is the rate, in sends a second, above which (or with no
+// limit at all) the records of sent bulk messages share commits: a commit
+// with its fsync takes a few milliseconds, so below it each can have its own.
+const batchAbove = 100
+
+// recordSent removes a sent message from the outbox. Until that commit is
+// on disk a crash sends the message again, so the record gets a commit of
+// its own at once; only the bulk messages of a channel sending more than
+// batchAbove a second (paid broadcasts, or no limit) share bbolt's
+// batched commits, which that rate needs, at the cost of the batch delay
+// (10 ms) more of them in flight at a crash.
+func (r *runner) recordSent(ctx context.Context, it *item) error {
+	if it.lane.bulk && (r.lim.PerSecond == 0 || r.lim.PerSecond > batchAbove) {
+		return r.d.st.OutboxDone(ctx, it.e.ID)
+	}
+	return r.d.st.InTx(ctx, func(ctx context.Context) error { return r.d.st.OutboxDone(ctx, it.e.ID) })
+}
+
+// downFor is how long a channel that is down waits for a resume: in effect, until it comes.
 const downFor = 100 * 365 * 24 * time.Hour
 
 // resume lifts a stop caused by bot.ErrChannelDown.
@@ -701,36 +736,10 @@ func (r *runner) resume() {
 	r.mu.Lock()
 	if r.down {
 		r.down = false
-		r.pausedUntil = time.Time{}
+		r.probeUntil = time.Time{}
 		r.log.Info("channel resumed")
 	}
 	r.mu.Unlock()
-}
-
-// pause stops the channel's sends for d.
-func (r *runner) pause(d time.Duration) {
-	until := r.d.now().Add(d)
-	r.mu.Lock()
-	if until.After(r.pausedUntil) {
-		r.pausedUntil = until
-	}
-	r.mu.Unlock()
-}
-
-// waitTurn waits out a pause and takes a token, for a resend.
-func (r *runner) waitTurn(ctx context.Context) error {
-	for {
-		r.mu.Lock()
-		until := r.pausedUntil
-		r.mu.Unlock()
-		now := r.d.now()
-		if !now.Before(until) {
-			return r.waitRate(ctx)
-		}
-		if err := r.d.sleep(ctx, until.Sub(now)); err != nil {
-			return err
-		}
-	}
 }
 
 // recovered ends probing after a send went through.
@@ -744,10 +753,11 @@ func (r *runner) recovered() {
 // pauses for a time doubling up to maxProbe.
 func (r *runner) failedOnce() {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.failures++
-	n := r.failures
-	r.mu.Unlock()
-	if n >= probeAfter {
-		r.pause(min(time.Second<<min(n-probeAfter, 6), maxProbe))
+	if n := r.failures; n >= probeAfter {
+		if until := r.d.now().Add(min(time.Second<<min(n-probeAfter, 6), maxProbe)); until.After(r.probeUntil) {
+			r.probeUntil = until
+		}
 	}
 }

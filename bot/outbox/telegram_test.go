@@ -138,12 +138,12 @@ func telegramChannel(tb testing.TB, url string, conns int) *telegram.Channel {
 func queueTelegramBroadcast(tb testing.TB, st *store.Store, n int) uint64 {
 	tb.Helper()
 	b := &store.Broadcast{TextAR: "نداء المصالحة: انضموا إلينا"}
-	require.NoError(tb, st.CreateBroadcast(b))
+	require.NoError(tb, st.CreateBroadcast(context.Background(), b))
 	entries := make([]store.OutboxEntry, n)
 	for i := range entries {
-		entries[i] = store.OutboxEntry{To: fmt.Sprintf("telegram:%d", i+1), ContactID: uint64(i + 1), Text: b.TextAR, Lang: "ar"}
+		entries[i] = store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i+1)), ContactID: uint64(i + 1), Text: b.TextAR, Lang: "ar"}
 	}
-	require.NoError(tb, st.QueueBroadcast(b.ID, entries))
+	require.NoError(tb, st.QueueBroadcast(context.Background(), b.ID, entries))
 	return b.ID
 }
 
@@ -158,7 +158,7 @@ func TestCrashChild(t *testing.T) {
 	st, err := store.Open(os.Getenv("OUTBOX_CRASH_DB"))
 	require.NoError(t, err)
 	ch := telegramChannel(t, os.Getenv("OUTBOX_CRASH_URL"), 32)
-	d := outbox.New(st, map[string]bot.Sender{"telegram": ch}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 16}))
+	d := outbox.NewDispatcher(outbox.NewQueue(st, bot.Telegram), map[bot.ChannelName]bot.Sender{"telegram": ch}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 16}))
 	_ = d.Run(context.Background()) // until SIGKILL
 }
 
@@ -190,21 +190,21 @@ func TestSIGKILLDuringBroadcast(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, st.Close()) }()
 	progressed := make(chan struct{}, 1)
-	d := outbox.New(st, map[string]bot.Sender{"telegram": telegramChannel(t, api.URL, 32)},
+	d := outbox.NewDispatcher(outbox.NewQueue(st, bot.Telegram), map[bot.ChannelName]bot.Sender{"telegram": telegramChannel(t, api.URL, 32)},
 		outbox.WithLimits("telegram", outbox.Limits{Concurrency: concurrency}),
-		outbox.WithOnProgress(func(uint64) {
+		outbox.WithReporter(reporter{progress: func(uint64) {
 			select {
 			case progressed <- struct{}{}:
 			default:
 			}
-		}))
+		}}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	timeout := time.NewTimer(time.Minute)
 	defer timeout.Stop()
 	for {
-		b, err := st.Broadcast(bid)
+		b, err := st.Broadcast(context.Background(), bid)
 		require.NoError(t, err)
 		if b.Status == store.BroadcastDone {
 			break
@@ -231,7 +231,7 @@ func TestSIGKILLDuringBroadcast(t *testing.T) {
 	}
 	t.Logf("killed after %d deliveries; %d people got the message twice (bound %d)", atKill, twice, concurrency)
 	assert.LessOrEqual(t, twice, concurrency, "at most the sends in flight are repeated")
-	b, err := st.Broadcast(bid)
+	b, err := st.Broadcast(context.Background(), bid)
 	require.NoError(t, err)
 	assert.Equal(t, n, b.Sent)
 }
@@ -255,7 +255,7 @@ func benchDispatch(b *testing.B, limits outbox.Limits, limit, n int) {
 		require.NoError(b, err)
 		queueTelegramBroadcast(b, st, n)
 		ch := telegramChannel(b, api.URL, limits.Concurrency+8)
-		d := outbox.New(st, map[string]bot.Sender{"telegram": ch}, outbox.WithLimits("telegram", limits))
+		d := outbox.NewDispatcher(outbox.NewQueue(st, bot.Telegram), map[bot.ChannelName]bot.Sender{"telegram": ch}, outbox.WithLimits("telegram", limits))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		b.StartTimer()

@@ -40,12 +40,16 @@ var updateBotAPI = flag.Bool("update-botapi", false, "rewrite testdata/botapi.js
 // specMethods and specTypes are what testdata/botapi.json keeps of the Bot
 // API: the methods this package calls and the types their parameters use.
 var (
-	specMethods = []string{"getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery", "setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook"}
-	specTypes   = []string{
+	specMethods = []string{"getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery", "setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook",
+		"sendPhoto", "sendDocument", "sendVideo", "copyMessage", "getFile"}
+	specTypes = []string{
 		"InlineKeyboardMarkup", "InlineKeyboardButton", "BotCommand", "BotCommandScope",
 		"BotCommandScopeDefault", "BotCommandScopeAllPrivateChats", "BotCommandScopeAllGroupChats",
 		"BotCommandScopeAllChatAdministrators", "BotCommandScopeChat", "BotCommandScopeChatAdministrators",
 		"BotCommandScopeChatMember", "CopyTextButton",
+		"ReplyKeyboardMarkup", "KeyboardButton", "ReplyKeyboardRemove", "ForceReply",
+		"KeyboardButtonRequestUsers", "KeyboardButtonRequestChat", "KeyboardButtonPollType",
+		"WebAppInfo", "ChatAdministratorRights",
 	}
 	mustBePattern = regexp.MustCompile(`must be (\w+)`)
 )
@@ -156,6 +160,11 @@ func TestBotAPISubset(t *testing.T) {
 type fakeRequest struct {
 	Method string
 	Form   map[string]string
+	// Files are the files uploaded with the request (multipart parts with a
+	// file name), by parameter.
+	Files map[string]fakeUpload
+	// At is when the request arrived.
+	At time.Time
 }
 
 // fakeTelegram is a strict Bot API server. It rejects unknown methods (404),
@@ -164,7 +173,9 @@ type fakeRequest struct {
 // lists, as Telegram does or stricter. Canned replies per method are used in
 // order before the simulation; anything else is simulated: getUpdates serves
 // a queue with offset semantics and long polling, sendMessage answers 403 for
-// chats that blocked the bot.
+// chats that blocked the bot. Simulated messages keep to Telegram's rates
+// (fakeRates, in real time): one over a limit gets 429 with retry_after,
+// and any request that comes inside a retry_after is a violation.
 type fakeTelegram struct {
 	*httptest.Server
 	t    testing.TB
@@ -183,6 +194,18 @@ type fakeTelegram struct {
 	arrived   chan struct{}
 	webhook   string
 	nextMsgID int
+	// sent holds the text of each message sent, by chat and message ID, so
+	// an edit of a message that does not exist, or that changes nothing, is
+	// refused as Telegram refuses it
+	sent map[string]map[int]string
+	rate rateState
+	// servedAt is when each update was first handed out by getUpdates
+	servedAt map[int64]time.Time
+	// polling counts getUpdates calls waiting for an update
+	polling int
+	// media is what the fake knows of files: those uploaded to it and
+	// those tests hand it as sent by people (addFile)
+	media fakeMedia
 }
 
 func newFake(t testing.TB) *fakeTelegram {
@@ -194,6 +217,10 @@ func newFake(t testing.TB) *fakeTelegram {
 		forbidden: map[string]bool{},
 		arrived:   make(chan struct{}),
 		nextMsgID: 100,
+		sent:      map[string]map[int]string{},
+		rate:      newRateState(),
+		servedAt:  map[int64]time.Time{},
+		media:     newFakeMedia(),
 	}
 	f.Server = httptest.NewServer(f)
 	t.Cleanup(func() {
@@ -282,6 +309,11 @@ func updateID(t testing.TB, raw []byte) int64 {
 }
 
 func (f *fakeTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	if path, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+testToken+"/"); ok {
+		f.download(w, path)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 {
@@ -298,21 +330,22 @@ func (f *fakeTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAPI(w, `{"ok":false,"error_code":404,"description":"Not Found: method not found"}`)
 		return
 	}
-	form, err := readParams(r)
+	form, uploads, err := readParams(r)
 	if err != nil {
 		f.violation("%s: %v", method, err)
 		writeError(w, 400, "Bad Request: "+err.Error())
 		return
 	}
 	f.mu.Lock()
-	f.requests = append(f.requests, fakeRequest{Method: method, Form: form})
+	f.requests = append(f.requests, fakeRequest{Method: method, Form: form, Files: uploads, At: at})
 	f.mu.Unlock()
-	if err := f.checkParams(spec, form); err != nil {
+	f.checkWindows(method, form["chat_id"], at)
+	if err := f.checkParams(spec, form, uploads); err != nil {
 		f.violation("%s: %v", method, err)
 		writeError(w, 400, "Bad Request: "+err.Error())
 		return
 	}
-	if err := f.checkMethod(method, form); err != nil {
+	if err := f.checkMethod(method, form, uploads); err != nil {
 		f.violation("%s: %v", method, err)
 		writeError(w, 400, "Bad Request: "+err.Error())
 		return
@@ -327,7 +360,11 @@ func (f *fakeTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.writeCanned(w, canned)
 		return
 	}
-	f.simulate(w, r, method, form)
+	if wait, cause := f.admit(method, form["chat_id"], form["text"]+form["caption"], at, time.Now()); wait > 0 {
+		f.tooManyRequests(w, wait, cause)
+		return
+	}
+	f.simulate(w, r, method, form, uploads)
 }
 
 func (f *fakeTelegram) violation(format string, args ...any) {
@@ -382,34 +419,41 @@ func marshalAPI(v any) string {
 	return b.String()
 }
 
-// readParams reads parameters the three ways the Bot API takes them.
-func readParams(r *http.Request) (map[string]string, error) {
+// readParams reads parameters the three ways the Bot API takes them; the
+// parts of a multipart form that carry a file name are files uploaded.
+func readParams(r *http.Request) (map[string]string, map[string]fakeUpload, error) {
 	form := map[string]string{}
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
+		files := map[string]fakeUpload{}
 		mr := multipart.NewReader(r.Body, params["boundary"])
 		for {
 			p, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
-				return form, nil
+				return form, files, nil
 			}
 			if err != nil {
-				return nil, fmt.Errorf("reading form: %w", err)
+				return nil, nil, fmt.Errorf("reading form: %w", err)
 			}
 			v, err := io.ReadAll(p)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if _, dup := form[p.FormName()]; dup {
-				return nil, fmt.Errorf("parameter %s twice", p.FormName())
+			_, dup := form[p.FormName()]
+			if _, dupFile := files[p.FormName()]; dup || dupFile {
+				return nil, nil, fmt.Errorf("parameter %s twice", p.FormName())
+			}
+			if p.FileName() != "" {
+				files[p.FormName()] = fakeUpload{Name: p.FileName(), Data: v}
+				continue
 			}
 			form[p.FormName()] = string(v)
 		}
 	case "application/json":
 		var m map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			return nil, fmt.Errorf("reading JSON: %w", err)
+			return nil, nil, fmt.Errorf("reading JSON: %w", err)
 		}
 		for k, v := range m {
 			var s string
@@ -419,28 +463,36 @@ func readParams(r *http.Request) (map[string]string, error) {
 				form[k] = string(v)
 			}
 		}
-		return form, nil
+		return form, nil, nil
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k := range r.PostForm {
 			form[k] = r.PostForm.Get(k)
 		}
-		return form, nil
+		return form, nil, nil
 	case "":
-		return form, nil
+		return form, nil, nil
 	}
-	return nil, fmt.Errorf("content type %q", ct)
+	return nil, nil, fmt.Errorf("content type %q", ct)
 }
 
-// checkParams checks the parameters against the method's fields.
-func (f *fakeTelegram) checkParams(spec specObject, form map[string]string) error {
+// checkParams checks the parameters against the method's fields: a file
+// uploaded only where the field takes an InputFile.
+func (f *fakeTelegram) checkParams(spec specObject, form map[string]string, uploads map[string]fakeUpload) error {
 	known := map[string]specField{}
 	for _, fl := range spec.Fields {
 		known[fl.Name] = fl
-		if _, ok := form[fl.Name]; fl.Required && !ok {
+		_, ok := form[fl.Name]
+		_, uploaded := uploads[fl.Name]
+		if fl.Required && !ok && !uploaded {
 			return fmt.Errorf("parameter %s is required", fl.Name)
+		}
+	}
+	for name := range uploads {
+		if fl, ok := known[name]; !ok || !slices.Contains(fl.Types, "InputFile") {
+			return fmt.Errorf("parameter %s: a file where none is taken", name)
 		}
 	}
 	for name, v := range form {
@@ -463,7 +515,7 @@ func (f *fakeTelegram) checkParam(types []string, v string) error {
 		var err error
 		switch typ {
 		case "String":
-			continue
+			return nil
 		case "Integer":
 			_, err = strconv.ParseInt(v, 10, 64)
 		case "Float":
@@ -473,7 +525,7 @@ func (f *fakeTelegram) checkParam(types []string, v string) error {
 				err = fmt.Errorf("%q is not a Boolean", v)
 			}
 		case "InputFile":
-			err = errors.New("file uploads are not faked")
+			err = errors.New("a file must be uploaded as a multipart part with a file name")
 		default:
 			var val any
 			if err = json.Unmarshal([]byte(v), &val); err == nil {
@@ -576,8 +628,10 @@ func (f *fakeTelegram) checkValue(typ string, v any) error {
 var fakeCommandPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
 // checkMethod applies the limits the Bot API documents in prose.
-func (f *fakeTelegram) checkMethod(method string, form map[string]string) error {
+func (f *fakeTelegram) checkMethod(method string, form map[string]string, uploads map[string]fakeUpload) error {
 	switch method {
+	case "sendPhoto", "sendDocument", "sendVideo", "copyMessage":
+		return f.checkMediaMethod(method, form, uploads)
 	case "sendMessage", "editMessageText":
 		text := form["text"]
 		if pm := form["parse_mode"]; pm != "" {
@@ -674,7 +728,7 @@ func checkInlineButton(b map[string]any) error {
 }
 
 // simulate answers a valid request the way Telegram would.
-func (f *fakeTelegram) simulate(w http.ResponseWriter, r *http.Request, method string, form map[string]string) {
+func (f *fakeTelegram) simulate(w http.ResponseWriter, r *http.Request, method string, form map[string]string, uploads map[string]fakeUpload) {
 	switch method {
 	case "getMe":
 		writeResult(w, map[string]any{"id": 42, "is_bot": true, "first_name": "Mobilise", "username": testUsername})
@@ -683,6 +737,12 @@ func (f *fakeTelegram) simulate(w http.ResponseWriter, r *http.Request, method s
 		blocked := f.forbidden[form["chat_id"]]
 		f.nextMsgID++
 		id := f.nextMsgID
+		if !blocked {
+			if f.sent[form["chat_id"]] == nil {
+				f.sent[form["chat_id"]] = map[int]string{}
+			}
+			f.sent[form["chat_id"]][id] = form["text"]
+		}
 		f.mu.Unlock()
 		if blocked {
 			writeError(w, 403, "Forbidden: bot was blocked by the user")
@@ -696,10 +756,28 @@ func (f *fakeTelegram) simulate(w http.ResponseWriter, r *http.Request, method s
 	case "editMessageText":
 		chatID, _ := strconv.ParseInt(form["chat_id"], 10, 64)
 		msgID, _ := strconv.Atoi(form["message_id"])
+		f.mu.Lock()
+		old, ok := f.sent[form["chat_id"]][msgID]
+		if ok && old != form["text"] {
+			f.sent[form["chat_id"]][msgID] = form["text"]
+		}
+		f.mu.Unlock()
+		switch {
+		case !ok:
+			writeError(w, 400, "Bad Request: message to edit not found")
+			return
+		case old == form["text"]:
+			writeError(w, 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+			return
+		}
 		writeResult(w, map[string]any{
 			"message_id": msgID, "date": time.Now().Unix(),
 			"chat": map[string]any{"id": chatID, "type": "private"}, "text": form["text"],
 		})
+	case "sendPhoto", "sendDocument", "sendVideo", "copyMessage":
+		f.sendMedia(w, method, form, uploads)
+	case "getFile":
+		f.getFile(w, form)
 	case "getUpdates":
 		f.getUpdates(w, r, form)
 	case "setWebhook":
@@ -738,24 +816,52 @@ func (f *fakeTelegram) getUpdates(w http.ResponseWriter, r *http.Request, form m
 			f.updates = slices.DeleteFunc(f.updates, func(u queuedUpdate) bool { return u.id < offset })
 		}
 		var batch []json.RawMessage
+		var ids []int64
 		for _, u := range f.updates[:min(limit, len(f.updates))] {
 			batch = append(batch, u.raw)
+			ids = append(ids, u.id)
 		}
 		arrived := f.arrived
+		if len(batch) == 0 {
+			f.polling++
+		}
 		f.mu.Unlock()
 		if len(batch) > 0 {
 			writeResult(w, batch)
+			f.served(ids)
 			return
 		}
 		select {
 		case <-arrived:
+			f.parked(-1)
 		case <-deadline.C:
+			f.parked(-1)
 			writeResult(w, []any{})
 			return
 		case <-r.Context().Done():
+			f.parked(-1)
 			return
 		}
 	}
+}
+
+// served notes when updates were first handed out.
+func (f *fakeTelegram) served(ids []int64) {
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if _, ok := f.servedAt[id]; !ok {
+			f.servedAt[id] = now
+		}
+	}
+}
+
+// parked adds n to the getUpdates calls waiting for an update.
+func (f *fakeTelegram) parked(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.polling += n
 }
 
 // telegramTags are the tags Telegram's HTML parse mode knows.
@@ -849,7 +955,7 @@ func newFakeState() *fakeState {
 
 var errCrashed = errors.New("process crashed")
 
-func (s *fakeState) TelegramOffset() (int64, error) {
+func (s *fakeState) TelegramOffset(context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dead {
@@ -858,7 +964,7 @@ func (s *fakeState) TelegramOffset() (int64, error) {
 	return s.offset, nil
 }
 
-func (s *fakeState) SetTelegramOffset(offset int64) error {
+func (s *fakeState) SetTelegramOffset(_ context.Context, offset int64) error {
 	s.mu.Lock()
 	hook := s.onSetOffset
 	s.mu.Unlock()
@@ -875,6 +981,8 @@ func (s *fakeState) SetTelegramOffset(offset int64) error {
 	return nil
 }
 
+// MarkUpdateHandled records an update as handled, as the engine does in the
+// unit of work that handles it, and reports whether it was new.
 func (s *fakeState) MarkUpdateHandled(channel string, id int64) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -965,7 +1073,7 @@ type testChannel struct {
 	logs  *syncBuffer
 }
 
-func newTestChannel(t *testing.T, f *fakeTelegram, opts ...Option) *testChannel {
+func newTestChannel(t testing.TB, f *fakeTelegram, opts ...Option) *testChannel {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -1040,4 +1148,13 @@ func TestParseTelegramHTML(t *testing.T) {
 		_, err := parseTelegramHTML(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// mark is MarkUpdateHandled for a recorder.
+func (s *fakeState) mark(id string) (bool, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return false, err
+	}
+	return s.MarkUpdateHandled("telegram", n)
 }

@@ -123,7 +123,7 @@ func TestBotAPIOutage(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Run(ctx, bot.HandlerFunc(func(_ context.Context, in bot.Incoming) { got <- in }))
+		done <- c.Run(ctx, bot.HandlerFunc(func(_ context.Context, in bot.Incoming) error { got <- in; return nil }))
 	}()
 	f.push(faultUpdate(1, "before"))
 	waitText(t, got, "before")

@@ -47,9 +47,11 @@ func decodeUpdate(raw []byte) (int64, *tgmodels.Update, error) {
 
 // incomingFromUpdate maps an update onto what the engine handles, or reports
 // false for updates it does not act on. It maps:
-//   - a private message: its text, unchanged ("/start payload" included); a
-//     private message with media and no text gives Text "", so the engine can
-//     answer that it only reads text; service messages are ignored;
+//   - a private message: its text, unchanged ("/start payload" included), or
+//     the caption of its media, with Attachment saying what the media was; a
+//     shared contact gives SharedPhone, a shared location Place; a forwarded
+//     message sets Forwarded (FromBot when it was this bot's own message);
+//     service messages are ignored;
 //   - a command addressed to this bot in a group ("/cmd@bot args"): Text
 //     "/cmd args", Group set and Chat the group; other group messages are ignored;
 //   - a button press: Payload is its callback_data, Text is "";
@@ -82,6 +84,21 @@ func incomingFromMessage(updateID int64, m *tgmodels.Message, botUsername string
 			return bot.Incoming{}, false
 		}
 		in.Text = m.Text
+		if in.Text == "" {
+			in.Text = m.Caption
+		}
+		in.Attachment = attachmentOf(m)
+		in.File, _ = incomingFile(m)
+		if m.Contact != nil {
+			in.SharedPhone = internationalPhone(m.Contact.PhoneNumber)
+		}
+		switch {
+		case m.Location != nil:
+			in.Place = &bot.Point{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+		case m.Venue != nil:
+			in.Place = &bot.Point{Lat: m.Venue.Location.Latitude, Lon: m.Venue.Location.Longitude}
+		}
+		in.Forwarded = forwardOf(m, botUsername)
 		return in, true
 	case tgmodels.ChatTypeGroup, tgmodels.ChatTypeSupergroup:
 		text, ok := commandFor(m.Text, botUsername)
@@ -96,6 +113,22 @@ func incomingFromMessage(updateID int64, m *tgmodels.Message, botUsername string
 	return bot.Incoming{}, false
 }
 
+// internationalPhone writes a shared contact's number with its "+":
+// Telegram gives the person's own number in international form without it
+// ("970599123456"), and a contact card as it was saved.
+func internationalPhone(p string) string {
+	p = strings.TrimSpace(p)
+	if p == "" || strings.HasPrefix(p, "+") || strings.HasPrefix(p, "0") {
+		return p
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return p
+		}
+	}
+	return "+" + p
+}
+
 // hasContent reports whether a message carries something the person sent
 // (media, a contact, a location...), as opposed to a service message.
 func hasContent(m *tgmodels.Message) bool {
@@ -103,6 +136,59 @@ func hasContent(m *tgmodels.Message) bool {
 		m.Document != nil || m.Sticker != nil || m.Video != nil || m.VideoNote != nil ||
 		m.Voice != nil || m.Contact != nil || m.Location != nil || m.Venue != nil ||
 		m.Poll != nil || m.Dice != nil || m.Story != nil || m.Checklist != nil || m.PaidMedia != nil
+}
+
+// attachmentOf names what a message carried besides text.
+func attachmentOf(m *tgmodels.Message) bot.Attachment {
+	switch {
+	case len(m.Photo) > 0:
+		return bot.Photo
+	case m.Video != nil || m.VideoNote != nil || m.Animation != nil:
+		return bot.Video
+	case m.Voice != nil || m.Audio != nil:
+		return bot.Voice
+	case m.Sticker != nil:
+		return bot.Sticker
+	case m.Document != nil:
+		return bot.Document
+	case m.Location != nil || m.Venue != nil:
+		return bot.Location
+	case m.Contact != nil:
+		return bot.ContactCard
+	case hasContent(m) && m.Caption == "":
+		return bot.OtherMedia
+	}
+	return bot.NoAttachment
+}
+
+// forwardOf describes where a forwarded message came from, nil if it was not forwarded.
+func forwardOf(m *tgmodels.Message, botUsername string) *bot.Forward {
+	o := m.ForwardOrigin
+	if o == nil {
+		return nil
+	}
+	f := &bot.Forward{}
+	switch {
+	case o.MessageOriginUser != nil:
+		u := o.MessageOriginUser.SenderUser
+		f.FromBot = u.IsBot && botUsername != "" && strings.EqualFold(u.Username, botUsername)
+		f.Date = unixTime(o.MessageOriginUser.Date)
+	case o.MessageOriginHiddenUser != nil:
+		f.Date = unixTime(o.MessageOriginHiddenUser.Date)
+	case o.MessageOriginChat != nil:
+		f.Date = unixTime(o.MessageOriginChat.Date)
+	case o.MessageOriginChannel != nil:
+		f.Date = unixTime(o.MessageOriginChannel.Date)
+		f.MessageID = strconv.Itoa(o.MessageOriginChannel.MessageID)
+	}
+	return f
+}
+
+func unixTime(sec int) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(sec), 0).UTC()
 }
 
 // commandFor returns text with "@botUsername" removed from its command if the

@@ -37,18 +37,50 @@ func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
 	if _, err := c.Check(ctx); err != nil {
 		return err
 	}
+	if c.dir == nil {
+		// a handler that knows the commands sets the menus unless
+		// WithCommands named a directory of its own
+		if d, ok := bot.DirectoryOf(h); ok {
+			c.dir = d
+		}
+	}
 	if err := c.RefreshCommands(ctx); err != nil {
 		// menus are a convenience: the bot works without them
 		c.log.Error("setting command menus", "error", err)
 	}
+	menus := make(chan struct{})
+	go func() {
+		defer close(menus)
+		c.refreshOnChange(ctx)
+	}()
+	defer func() { <-menus }()
 	if c.webhook != nil {
 		return c.runWebhook(ctx, h)
 	}
 	return c.runPolling(ctx, h)
 }
 
+// refreshOnChange sets the command menus again whenever the directory says
+// a role changed, until ctx ends.
+func (c *Channel) refreshOnChange(ctx context.Context) {
+	if c.dir == nil {
+		return
+	}
+	changed := c.dir.MenusChanged()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			if err := c.RefreshCommands(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("refreshing command menus", "error", err)
+			}
+		}
+	}
+}
+
 // runPolling is the long-polling loop. It fetches a batch, has every update
-// in it claimed by the workers, saves the offset past the claimed ones, and
+// in it handled by the workers, saves the offset past the handled ones, and
 // only then fetches again: the next getUpdates is what confirms the batch to
 // Telegram. go-telegram/bot's own poller confirms updates before handlers run,
 // so it is not used.
@@ -61,7 +93,7 @@ func (c *Channel) runPolling(ctx context.Context, h bot.Handler) error {
 	if err != nil {
 		return fmt.Errorf("telegram: deleteWebhook: %w", c.redact(err))
 	}
-	offset, err := c.state.TelegramOffset()
+	offset, err := c.state.TelegramOffset(ctx)
 	if err != nil {
 		return fmt.Errorf("telegram: reading offset: %w", err)
 	}
@@ -101,8 +133,8 @@ func (c *Channel) runPolling(ctx context.Context, h bot.Handler) error {
 		if next > offset {
 			offset = next
 			// on failure the offset is still confirmed to Telegram by the next
-			// getUpdates: everything below it is claimed, so that is safe
-			if err := c.state.SetTelegramOffset(offset); err != nil {
+			// getUpdates: everything below it is handled, so that is safe
+			if err := c.state.SetTelegramOffset(ctx, offset); err != nil {
 				c.log.Error("saving offset", "offset", offset, "error", err)
 			} else {
 				saved = offset
@@ -114,7 +146,7 @@ func (c *Channel) runPolling(ctx context.Context, h bot.Handler) error {
 	}
 	d.stop()
 	if offset != saved {
-		if err := c.state.SetTelegramOffset(offset); err != nil {
+		if err := c.state.SetTelegramOffset(context.WithoutCancel(ctx), offset); err != nil {
 			return errors.Join(runErr, fmt.Errorf("telegram: saving offset %d: %w", offset, err))
 		}
 	}
@@ -139,6 +171,10 @@ func (c *Channel) getUpdates(ctx context.Context, offset int64) ([]json.RawMessa
 		"allowed_updates": allowedUpdates(),
 	})
 	if err != nil {
+		return nil, fmt.Errorf("telegram: getUpdates: %w", err)
+	}
+	// a 429's wait first, so a long one does not use up the poll's timeout
+	if err := c.waitGate(ctx); err != nil {
 		return nil, fmt.Errorf("telegram: getUpdates: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.pollTimeout+15*time.Second)
@@ -206,7 +242,7 @@ type job struct {
 // batch collects what became of each update of one getUpdates answer.
 type batch struct {
 	results chan result
-	// aborted stops further claims once one failed, so a person's later
+	// aborted stops further handling once one failed, so a person's later
 	// update is not handled before an earlier one that will come again
 	aborted atomic.Bool
 }
@@ -214,11 +250,11 @@ type batch struct {
 type outcome int
 
 const (
-	// done: claimed (and handed to the handler if new), or needs no handling
+	// done: handled and committed (or handled before), or needs no handling
 	done outcome = iota
-	// skipped: not claimed because the channel is stopping; Telegram will send it again
+	// skipped: not handled because the channel is stopping; Telegram will send it again
 	skipped
-	// failed: the claim could not be recorded; Telegram will send it again
+	// failed: the handler did not commit; Telegram will send it again
 	failed
 )
 
@@ -247,10 +283,8 @@ func (d *dispatcher) stop() {
 	d.running.Wait()
 }
 
-// runBatch queues the updates, waits until each is claimed (not until each
-// handler has finished: a slow handler only holds back its own worker), and
-// returns the offset past the longest run of done updates, and whether a
-// claim failed.
+// runBatch queues the updates, waits until each is handled, and returns the
+// offset past the longest run of done updates, and whether one failed.
 func (d *dispatcher) runBatch(raws []json.RawMessage, offset int64) (int64, bool) {
 	b := &batch{results: make(chan result, len(raws))}
 	ids := make([]int64, len(raws))
@@ -272,6 +306,7 @@ func (d *dispatcher) runBatch(raws []json.RawMessage, offset int64) (int64, bool
 		if in.ReceivedAt.IsZero() {
 			in.ReceivedAt = d.c.now().UTC()
 		}
+		d.c.fetchable(&in, upd)
 		j := job{id: id, in: in, batch: b, idx: i}
 		if upd.CallbackQuery != nil {
 			j.callbackID = upd.CallbackQuery.ID
@@ -300,41 +335,43 @@ func (d *dispatcher) work(q <-chan job) {
 			j.batch.results <- result{j.idx, skipped}
 			continue
 		}
-		first, err := d.c.state.MarkUpdateHandled(channelName, j.id)
-		if err != nil {
+		if err := d.c.deliver(d.ctx, d.h, j); err != nil {
 			j.batch.aborted.Store(true)
-			d.c.log.Error("recording update", "update_id", j.id, "error", err)
+			d.c.log.Error("handling update", "update_id", j.id, "error", err)
 			j.batch.results <- result{j.idx, failed}
 			continue
 		}
 		j.batch.results <- result{j.idx, done}
-		if !first {
-			d.c.log.Debug("skipping an update handled before", "update_id", j.id)
-			continue
-		}
-		d.c.deliver(d.ctx, d.h, j)
 	}
 }
 
 // deliver answers a button press and hands the update to the handler. The
-// answer comes first, so the button's spinner stops whatever the handler does.
-func (c *Channel) deliver(ctx context.Context, h bot.Handler, j job) {
+// answer comes first, so the button's spinner stops whatever the handler
+// does. A handler that panics counts as one that failed: the update comes
+// again.
+func (c *Channel) deliver(ctx context.Context, h bot.Handler, j job) (err error) {
 	if j.callbackID != "" {
 		c.answerCallback(ctx, j.callbackID)
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("handler panicked", "update_id", j.id, "address", j.in.From.String(), "panic", r)
+			err = fmt.Errorf("handler panicked: %v", r)
 		}
 	}()
-	h.HandleIncoming(ctx, j.in)
+	// a handler that has started finishes even when the channel is stopping
+	return h.HandleIncoming(context.WithoutCancel(ctx), j.in)
 }
 
 func (c *Channel) answerCallback(ctx context.Context, id string) {
 	// answered even when stopping: the person is looking at a spinner
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callbackAnswerTimeout)
 	defer cancel()
-	if _, err := c.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+	err := c.call(ctx, func(ctx context.Context) error {
+		_, err := c.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
+		return err
+	})
+	if err != nil {
 		c.log.Warn("answering button press", "error", c.redactString(err.Error()))
 	}
 }

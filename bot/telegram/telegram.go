@@ -2,31 +2,44 @@
 // polling or by webhook, hands them to a bot.Handler, and sends replies as
 // HTML-escaped text with inline keyboards, through go-telegram/bot.
 //
-// Delivery guarantee. Each update is claimed with State.MarkUpdateHandled
-// immediately before it is passed to the handler, and is passed only if the
-// claim is new: an update ID reaches HandleIncoming at most once, across
-// restarts and webhook re-deliveries. The getUpdates offset is saved, and so
-// confirmed to Telegram, only past updates that are claimed (or need no
-// handling), so an update that was received but not yet claimed when the
-// process stopped or crashed is delivered again by Telegram and handled then.
-// The one window in which an update can be lost is a crash while its handler
-// is running: it was passed to the handler once, and it will not be passed
-// again. A graceful stop (ctx cancelled) lets running handlers finish, claims
-// nothing new, and saves the offset. Skipping a re-delivery relies on the
-// State remembering claims longer than Telegram keeps updates (24 hours).
+// Delivery guarantee. Every update is passed to the handler with its
+// update_id as ExternalID; the handler records the ID in the same commit
+// that applies the update and queues its replies (bot.Handler), and returns
+// nil only after that commit. The getUpdates offset is saved, and so
+// confirmed to Telegram, only past updates whose handler returned nil (or
+// that need no handling); a webhook request is answered 200 only then. So an
+// update is never lost: one whose handling had not committed when the
+// process stopped or crashed is delivered again by Telegram and handled
+// then, and one that had committed is recognised by its ID and skipped, its
+// replies already in the outbox. A graceful stop (ctx cancelled) lets running
+// handlers finish and saves the offset. Skipping a re-delivery relies on the
+// store remembering IDs longer than Telegram keeps updates (24 hours).
 //
 // Ordering. Each person's updates go to one of the workers, chosen by a hash
 // of their ID, and are handled in the order sent; other workers go on in
 // parallel. The next getUpdates waits until every update of the current batch
-// has been claimed, not handled, so a slow handler holds back only its own
-// worker, and the next fetch only while that worker still has updates of the
-// batch queued behind it.
+// has been handled. Handlers only write to the store (replies go through the
+// outbox), so a batch takes milliseconds.
+//
+// Pacing. Messages are sent by the outbox's dispatcher through this
+// channel's Send and Edit, built with WithMaxThrottleWait(0) so a 429 comes
+// back to it at once. Every Bot API request, getUpdates included, passes
+// the channel's HTTP transport, which waits in the account's bot.Throttle
+// (WithThrottle) at the last moment before the request goes out and
+// reports a 429 to it as soon as the answer comes in, so one 429 holds back
+// every call on the token: the dispatcher's sends, the workers' answers to
+// button presses, the poller and the command menus. The throttle keeps the
+// deadline in the store, so a process started inside a retry_after waits
+// it out before its first call.
 package telegram
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -41,11 +54,10 @@ import (
 	tgmodels "github.com/go-telegram/bot/models"
 
 	"mobilise/bot"
-	"mobilise/store"
 )
 
 const (
-	channelName = "telegram"
+	channelName = bot.Telegram
 	// defaultServerURL is the public Bot API.
 	defaultServerURL = "https://api.telegram.org"
 	// defaultLang describes the default-scope command menu: Arabic comes first.
@@ -69,11 +81,9 @@ var ErrUnauthorized = errors.New("bot token rejected by the Bot API (401 Unautho
 // State is what the channel keeps across restarts. *store.Store implements it.
 type State interface {
 	// TelegramOffset returns the getUpdates offset saved last, 0 at first.
-	TelegramOffset() (int64, error)
+	TelegramOffset(ctx context.Context) (int64, error)
 	// SetTelegramOffset saves the offset of the next update to fetch.
-	SetTelegramOffset(offset int64) error
-	// MarkUpdateHandled records an update ID and reports whether it was new.
-	MarkUpdateHandled(channel string, updateID int64) (first bool, err error)
+	SetTelegramOffset(ctx context.Context, offset int64) error
 }
 
 // Option configures a Channel.
@@ -133,6 +143,13 @@ func WithMaxThrottleWait(d time.Duration) Option {
 	return func(c *Channel) { c.maxThrottleWait = d }
 }
 
+// WithThrottle makes every Bot API call wait in t and report its 429s to
+// it: the account's one gate, shared with the outbox that sends through
+// this channel. Without it the channel keeps a gate of its own.
+func WithThrottle(t bot.Throttle) Option {
+	return func(c *Channel) { c.throttle = t }
+}
+
 type webhookConfig struct{ publicURL, listenAddr, secret string }
 
 // Channel is the Telegram bot.Channel.
@@ -147,6 +164,7 @@ type Channel struct {
 	httpClient      *http.Client
 	pollTimeout     time.Duration
 	maxThrottleWait time.Duration
+	throttle        bot.Throttle
 
 	api      *tgbot.Bot
 	username atomic.Pointer[string]
@@ -156,9 +174,15 @@ type Channel struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
-	// gateUntil holds every send back after a 429, bot-wide.
+	// gateUntil holds every call back after a 429, bot-wide, when no
+	// throttle is shared with the outbox.
 	gateMu    sync.Mutex
 	gateUntil time.Time
+
+	// phoneAsked are the chats shown a phone-sharing keyboard, removed with
+	// the next message that has no menu of its own.
+	phoneMu    sync.Mutex
+	phoneAsked map[string]bool
 
 	// cmdChats are the chats given a chat-scope menu by the last refresh, so a
 	// demoted person's menu can be removed.
@@ -167,12 +191,17 @@ type Channel struct {
 
 	// webhookListening receives the webhook server's address once it listens.
 	webhookListening chan string
+
+	// uploads keeps file_ids across restarts; files is their memory.
+	uploads bot.Uploads
+	files   files
 }
 
 // Channel is a bot.Channel that can make deep links.
 var (
-	_ bot.Channel = (*Channel)(nil)
-	_ bot.Linker  = (*Channel)(nil)
+	_ bot.Channel     = (*Channel)(nil)
+	_ bot.Linker      = (*Channel)(nil)
+	_ bot.MediaSender = (*Channel)(nil)
 )
 
 var secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -190,6 +219,8 @@ func New(token string, opts ...Option) (*Channel, error) {
 		now:             time.Now,
 		sleep:           sleepCtx,
 		cmdChats:        map[int64]bool{},
+		phoneAsked:      map[string]bool{},
+		files:           files{ids: map[string]string{}, uploading: map[string]chan struct{}{}},
 	}
 	for _, o := range opts {
 		o(c)
@@ -208,6 +239,10 @@ func New(token string, opts ...Option) (*Channel, error) {
 	if c.httpClient == nil {
 		c.httpClient = &http.Client{Timeout: c.pollTimeout + 30*time.Second}
 	}
+	// a copy, so the caller's client is left as it was
+	hc := *c.httpClient
+	hc.Transport = &gate{base: hc.Transport, c: c}
+	c.httpClient = &hc
 	if c.webhook != nil {
 		if err := c.webhook.validate(); err != nil {
 			return nil, fmt.Errorf("telegram: webhook: %w", err)
@@ -246,7 +281,7 @@ func (w *webhookConfig) validate() error {
 }
 
 // Name returns "telegram", the prefix of Telegram addresses.
-func (c *Channel) Name() string { return channelName }
+func (c *Channel) Name() bot.ChannelName { return channelName }
 
 // Check calls getMe and returns the bot's username. A rejected token gives an
 // error wrapping ErrUnauthorized. Errors never contain the token.
@@ -334,7 +369,10 @@ func (c *Channel) Edit(ctx context.Context, messageID string, msg bot.Outgoing) 
 // A 429 holds back every send on this bot for retry_after, then the message
 // is resent; a wait longer than the maximum gives a *bot.ThrottledError. A 403
 // gives an error wrapping bot.ErrRecipientGone. Network errors and 5xx are
-// retried with backoff. If a later part fails, the earlier parts were sent.
+// retried with backoff. Each part after the first takes its own tokens when
+// the throttle paces messages (outbox.Pacer), and a 429 on it is waited out
+// and that part sent again, not the whole message. If a later part fails
+// otherwise, the earlier parts were sent.
 func (c *Channel) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	if msg.To.Channel != channelName {
 		return "", fmt.Errorf("telegram: send to %s: not a telegram address", msg.To)
@@ -357,11 +395,11 @@ func (c *Channel) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 			Text:      escapeHTML(part),
 			ParseMode: tgmodels.ParseModeHTML,
 		}
-		if i == len(parts)-1 && markup != nil {
-			params.ReplyMarkup = markup
+		if i == len(parts)-1 {
+			params.ReplyMarkup = c.replyMarkup(msg, markup)
 		}
 		var sent *tgmodels.Message
-		err := c.call(ctx, func(ctx context.Context) error {
+		err := c.sendPart(ctx, msg.To, i, func(ctx context.Context) error {
 			var err error
 			sent, err = c.api.SendMessage(ctx, params)
 			return err
@@ -376,6 +414,63 @@ func (c *Channel) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 		id = strconv.Itoa(sent.ID)
 	}
 	return id, nil
+}
+
+// partPacer is a Throttle that paces messages too (outbox.Pacer): the
+// caller took the tokens of a message's first part, and each later part
+// takes its own, of the account and of the chat, since to Telegram each
+// part is a message.
+type partPacer interface {
+	TakeChat(ctx context.Context, to bot.Address) error
+}
+
+// sendPart sends part i of a message. A part after the first waits for its
+// tokens, and a 429 on it is waited out here and the part sent again:
+// handing the 429 back would have the whole message sent again, the parts
+// before it twice.
+func (c *Channel) sendPart(ctx context.Context, to bot.Address, i int, fn func(context.Context) error) error {
+	if i == 0 {
+		return c.call(ctx, fn)
+	}
+	p, paced := c.throttle.(partPacer)
+	for throttles := 0; ; throttles++ {
+		if paced {
+			if err := p.TakeChat(ctx, to); err != nil {
+				return err
+			}
+		}
+		err := c.call(ctx, fn)
+		var throttled *bot.ThrottledError
+		if !errors.As(err, &throttled) || throttles >= maxThrottleRetries {
+			return err
+		}
+		if err := c.waitGate(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// replyMarkup is the keyboard of a message's last part: its inline menu;
+// else a one-tap button sharing the phone number when the message asks for
+// one; else, in a chat that was offered such a button, its removal.
+func (c *Channel) replyMarkup(msg bot.Outgoing, inline *inlineMarkup) any {
+	c.phoneMu.Lock()
+	defer c.phoneMu.Unlock()
+	switch {
+	case inline != nil:
+		return inline
+	case msg.PhoneButton != "":
+		c.phoneAsked[msg.To.ID] = true
+		return &tgmodels.ReplyKeyboardMarkup{
+			Keyboard:        [][]tgmodels.KeyboardButton{{{Text: msg.PhoneButton, RequestContact: true}}},
+			ResizeKeyboard:  true,
+			OneTimeKeyboard: true,
+		}
+	case c.phoneAsked[msg.To.ID]:
+		delete(c.phoneAsked, msg.To.ID)
+		return &tgmodels.ReplyKeyboardRemove{RemoveKeyboard: true}
+	}
+	return nil
 }
 
 // sendError maps a failed sendMessage onto the errors bot.Channel promises.
@@ -394,17 +489,21 @@ func (c *Channel) sendError(where string, err error) error {
 }
 
 // call runs one Bot API call, waiting out a 429 (bot-wide) and retrying
-// network errors and 5xx with exponential backoff, within bounds.
+// network errors and 5xx with exponential backoff, within bounds. The wait
+// itself happens in the channel's transport (gate), which every request
+// passes, so it holds getUpdates and calls made outside call as well.
 func (c *Channel) call(ctx context.Context, fn func(context.Context) error) error {
 	backoff := defaultBackoff
 	throttles, failures := 0, 0
 	for {
-		if err := c.waitGate(ctx); err != nil {
-			return err
-		}
 		err := fn(ctx)
 		if err == nil {
 			return nil
+		}
+		var throttled *bot.ThrottledError
+		if errors.As(err, &throttled) {
+			// the gate refused to wait that long: nothing was sent
+			return throttled
 		}
 		if ctx.Err() != nil {
 			return err
@@ -412,8 +511,8 @@ func (c *Channel) call(ctx context.Context, fn func(context.Context) error) erro
 		var tooMany *tgbot.TooManyRequestsError
 		switch {
 		case errors.As(err, &tooMany):
+			// the gate has paused every call already
 			wait := max(time.Duration(tooMany.RetryAfter)*time.Second, time.Second)
-			c.holdSends(wait)
 			throttles++
 			if wait > c.maxThrottleWait || throttles > maxThrottleRetries {
 				return &bot.ThrottledError{RetryAfter: wait}
@@ -437,7 +536,8 @@ func (c *Channel) call(ctx context.Context, fn func(context.Context) error) erro
 // permanent reports whether a Bot API error would come back the same on a retry.
 func permanent(err error) bool {
 	var migrate *tgbot.MigrateError
-	return errors.As(err, &migrate) ||
+	var unreadable *fileError
+	return errors.As(err, &migrate) || errors.As(err, &unreadable) ||
 		errors.Is(err, tgbot.ErrorBadRequest) ||
 		errors.Is(err, tgbot.ErrorForbidden) ||
 		errors.Is(err, tgbot.ErrorUnauthorized) ||
@@ -445,8 +545,62 @@ func permanent(err error) bool {
 		errors.Is(err, tgbot.ErrorConflict)
 }
 
+// gate is the HTTP transport under every Bot API request the channel
+// makes, go-telegram/bot's and its own getUpdates alike. Each request waits
+// in the throttle at the last moment before it goes out, and an answer of
+// 429 pauses the throttle as soon as it arrives, before anything decodes
+// it: the time in which a request of another worker can pass the check
+// and still leave after Telegram said 429 is as short as this side of the
+// network can make it.
+type gate struct {
+	base http.RoundTripper
+	c    *Channel
+}
+
+// maxThrottleBody bounds the 429 answer read to find retry_after.
+const maxThrottleBody = 64 << 10
+
+// RoundTrip waits out a 429, sends req, and records a 429 it gets.
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := g.c.waitGate(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	base := g.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		return resp, err
+	}
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxThrottleBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var answer struct {
+		Parameters struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if readErr == nil {
+		readErr = json.Unmarshal(body, &answer)
+	}
+	if readErr != nil {
+		// the 429 holds all the same, for the least wait
+		g.c.log.Warn("reading a 429's retry_after", "error", g.c.redactString(readErr.Error()))
+	}
+	g.c.holdSends(max(time.Duration(answer.Parameters.RetryAfter)*time.Second, time.Second))
+	return resp, nil
+}
+
 // holdSends keeps every call on this bot waiting for d, as a 429 asks.
 func (c *Channel) holdSends(d time.Duration) {
+	if c.throttle != nil {
+		c.throttle.Throttled(d)
+		return
+	}
 	c.gateMu.Lock()
 	defer c.gateMu.Unlock()
 	if until := c.now().Add(d); until.After(c.gateUntil) {
@@ -458,6 +612,9 @@ func (c *Channel) holdSends(d time.Duration) {
 // waitGate waits until a 429's retry_after has passed, or returns a
 // *bot.ThrottledError if that is further off than the caller should wait.
 func (c *Channel) waitGate(ctx context.Context) error {
+	if c.throttle != nil {
+		return c.throttle.Wait(ctx)
+	}
 	for {
 		c.gateMu.Lock()
 		d := c.gateUntil.Sub(c.now())
@@ -485,11 +642,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// RefreshCommands sets the command menus: for everyone, the citizen commands
-// in Arabic (default), Arabic and English; for each privileged person, their
-// role's commands in their language, in the scope of their private chat. A
-// person who had such a menu from an earlier refresh of this process and is
-// no longer privileged gets it removed. The engine calls it after a role change.
+// RefreshCommands sets the command menus: for everyone, the default
+// commands in Arabic (default), Arabic and English; for each person with a
+// longer menu, theirs, in the scope of their private chat. A person who had
+// such a menu from an earlier refresh of this process and no longer has one
+// gets it removed. Run calls it at start and whenever the directory says
+// menus changed (a role changed).
 func (c *Channel) RefreshCommands(ctx context.Context) error {
 	if c.dir == nil {
 		return nil
@@ -499,14 +657,14 @@ func (c *Channel) RefreshCommands(ctx context.Context) error {
 
 	var errs []error
 	for _, l := range []struct{ code, lang string }{{"", defaultLang}, {"ar", "ar"}, {"en", "en"}} {
-		err := c.setCommands(ctx, &tgmodels.BotCommandScopeDefault{}, l.code, c.dir.Commands(l.lang, store.RoleCitizen))
+		err := c.setCommands(ctx, &tgmodels.BotCommandScopeDefault{}, l.code, c.dir.DefaultCommands(l.lang))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("default menu %q: %w", l.code, err))
 		}
 	}
-	people, err := c.dir.Privileged(channelName)
+	people, err := c.dir.PersonalMenus(ctx, channelName)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("listing privileged people: %w", err))
+		errs = append(errs, fmt.Errorf("listing personal menus: %w", err))
 		return fmt.Errorf("telegram: setMyCommands: %w", errors.Join(errs...))
 	}
 	chats := map[int64]bool{}
@@ -519,13 +677,9 @@ func (c *Channel) RefreshCommands(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("menu of %s: chat ID is not a number", p.Address))
 			continue
 		}
-		lang := p.Lang
-		if lang == "" {
-			lang = defaultLang
-		}
 		chats[chatID] = true
 		// no language_code: the person's chosen language wins over their client's
-		if err := c.setCommands(ctx, &tgmodels.BotCommandScopeChat{ChatID: chatID}, "", c.dir.Commands(lang, p.Role)); err != nil {
+		if err := c.setCommands(ctx, &tgmodels.BotCommandScopeChat{ChatID: chatID}, "", p.Commands); err != nil {
 			errs = append(errs, fmt.Errorf("menu of %s: %w", p.Address, err))
 		}
 	}

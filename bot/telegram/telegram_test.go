@@ -305,7 +305,7 @@ func TestCheck(t *testing.T) {
 	t.Run("run stops at once on a wrong token", func(t *testing.T) {
 		c, err := New("999:wrong-token", WithServerURL(f.URL), WithState(newFakeState()))
 		require.NoError(t, err)
-		err = c.Run(context.Background(), bot.HandlerFunc(func(context.Context, bot.Incoming) {}))
+		err = c.Run(context.Background(), bot.HandlerFunc(func(context.Context, bot.Incoming) error { return nil }))
 		require.ErrorIs(t, err, ErrUnauthorized)
 		assert.Empty(t, f.calls("getUpdates"))
 	})
@@ -367,7 +367,8 @@ func TestIncomingFromUpdate(t *testing.T) {
 			LangHint: "en", ExternalID: "1002", ReceivedAt: at(1767225601),
 		}},
 		"private_photo.json": {ok: true, want: bot.Incoming{
-			From: bot.Address{Channel: "telegram", ID: "5551"}, Name: "ليلى", Text: "",
+			From: bot.Address{Channel: "telegram", ID: "5551"}, Name: "ليلى", Text: "", Attachment: bot.Photo,
+			File:     &bot.IncomingFile{MIME: "image/jpeg"},
 			LangHint: "ar", ExternalID: "1003", ReceivedAt: at(1767225602),
 		}},
 		"private_service.json": {},
@@ -424,23 +425,39 @@ func TestDecodeUpdateUnknownStatus(t *testing.T) {
 }
 
 // recorder is a Handler that records what it is given.
+// recorder is a handler that keeps what it handled. Given a state, it
+// records each update there as handled, as the engine does in the unit of
+// work that handles it: an update handled before is skipped, and one whose
+// record fails is not handled (the channel must not confirm it).
 type recorder struct {
 	mu   sync.Mutex
 	all  []bot.Incoming
 	ch   chan bot.Incoming
 	hook func(bot.Incoming)
+	// mark records an update handled and reports whether it was new.
+	mark func(id string) (bool, error)
 }
 
 func newRecorder() *recorder { return &recorder{ch: make(chan bot.Incoming, 1000)} }
 
-func (r *recorder) HandleIncoming(_ context.Context, in bot.Incoming) {
+func (r *recorder) HandleIncoming(_ context.Context, in bot.Incoming) error {
 	if r.hook != nil {
 		r.hook(in)
+	}
+	if r.mark != nil && in.ExternalID != "" {
+		first, err := r.mark(in.ExternalID)
+		if err != nil {
+			return err
+		}
+		if !first {
+			return nil
+		}
 	}
 	r.mu.Lock()
 	r.all = append(r.all, in)
 	r.mu.Unlock()
 	r.ch <- in
+	return nil
 }
 
 func (r *recorder) wait(t *testing.T, n int) []bot.Incoming {
@@ -468,13 +485,13 @@ func (r *recorder) ids() []string {
 }
 
 // running starts c.Run and returns a stop func that cancels it and returns its error.
-func running(t *testing.T, c *Channel, h bot.Handler) (stop func() error) {
+func running(t testing.TB, c *Channel, h bot.Handler) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	return runningCtx(t, ctx, cancel, c, h)
 }
 
-func runningCtx(t *testing.T, ctx context.Context, cancel context.CancelFunc, c *Channel, h bot.Handler) (stop func() error) {
+func runningCtx(t testing.TB, ctx context.Context, cancel context.CancelFunc, c *Channel, h bot.Handler) (stop func() error) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, h) }()
@@ -514,6 +531,7 @@ func TestPolling(t *testing.T) {
 	dir := &fakeDirectory{}
 	c := newTestChannel(t, f, WithState(st), WithCommands(dir))
 	rec := newRecorder()
+	rec.mark = st.mark
 
 	stop := running(t, c.Channel, rec)
 	got := rec.wait(t, 4)
@@ -563,6 +581,7 @@ func TestPollingKeepsEachPersonsOrder(t *testing.T) {
 	var mu sync.Mutex
 	order := map[string][]string{}
 	rec := newRecorder()
+	rec.mark = st.mark
 	rec.hook = func(in bot.Incoming) {
 		if in.Text == "a1" {
 			select {
@@ -608,6 +627,7 @@ func TestRestartBeforeConfirming(t *testing.T) {
 		cancel()
 	}
 	first := newRecorder()
+	first.mark = st.mark
 	c1 := newTestChannel(t, f, WithState(st))
 	stop := runningCtx(t, ctx, cancel, c1.Channel, first)
 	first.wait(t, 6)
@@ -617,6 +637,7 @@ func TestRestartBeforeConfirming(t *testing.T) {
 	st.revive()
 	f.push(textUpdate(7, 101, "m7"))
 	second := newRecorder()
+	second.mark = st.mark
 	c2 := newTestChannel(t, f, WithState(st))
 	stop = running(t, c2.Channel, second)
 	second.wait(t, 1)
@@ -640,6 +661,7 @@ func TestCrashWhileHandling(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	first := newRecorder()
+	first.mark = st.mark
 	first.hook = func(in bot.Incoming) {
 		if in.ExternalID == "3" {
 			st.kill()
@@ -648,7 +670,8 @@ func TestCrashWhileHandling(t *testing.T) {
 	}
 	c1 := newTestChannel(t, f, WithState(st))
 	stop := runningCtx(t, ctx, cancel, c1.Channel, first)
-	first.wait(t, 1)
+	// updates 1 and 2 may or may not be claimed before 3 crashes the
+	// process: they are handled in parallel
 	select {
 	case <-ctx.Done():
 	case <-time.After(5 * time.Second):
@@ -658,6 +681,7 @@ func TestCrashWhileHandling(t *testing.T) {
 
 	st.revive()
 	second := newRecorder()
+	second.mark = st.mark
 	c2 := newTestChannel(t, f, WithState(st))
 	stop = running(t, c2.Channel, second)
 	n := 12 - len(first.ids())
@@ -688,6 +712,8 @@ func sortedIDs(ids []string) []string {
 	return out
 }
 
+// TestPollingRetriesAFailedClaim: a handler that could not commit (the
+// disk was full) gets the update again.
 func TestPollingRetriesAFailedClaim(t *testing.T) {
 	f := newFake(t)
 	st := newFakeState()
@@ -695,6 +721,7 @@ func TestPollingRetriesAFailedClaim(t *testing.T) {
 	f.push(textUpdate(1, 300, "one"), textUpdate(2, 300, "two"), textUpdate(3, 300, "three"))
 	c := newTestChannel(t, f, WithState(st))
 	rec := newRecorder()
+	rec.mark = st.mark
 	stop := running(t, c.Channel, rec)
 	got := rec.wait(t, 3)
 	require.NoError(t, stop())
@@ -727,6 +754,7 @@ func TestWebhookHandler(t *testing.T) {
 	_, err := c.Check(context.Background())
 	require.NoError(t, err)
 	rec := newRecorder()
+	rec.mark = st.mark
 	h := c.WebhookHandler(rec)
 
 	post := func(header, body string) (int, *readSpy) {
@@ -785,6 +813,7 @@ func TestWebhookThenPolling(t *testing.T) {
 	c := newTestChannel(t, f, WithState(st), WithWebhook("https://bot.example.org/tg/hook", "127.0.0.1:0", secret))
 	c.webhookListening = make(chan string, 1)
 	rec := newRecorder()
+	rec.mark = st.mark
 	stop := running(t, c.Channel, rec)
 	var addr string
 	select {
@@ -824,17 +853,44 @@ func TestWebhookThenPolling(t *testing.T) {
 	f.push(textUpdate(5000, 9, "polling again"))
 	c2 := newTestChannel(t, f, WithState(st))
 	rec2 := newRecorder()
+	rec2.mark = st.mark
 	stop = running(t, c2.Channel, rec2)
 	assert.Equal(t, "polling again", rec2.wait(t, 1)[0].Text)
 	require.NoError(t, stop())
 	assert.Len(t, f.calls("deleteWebhook"), 1)
 }
 
+// privileged is a person with a role above citizen, for fakeDirectory.
+type privileged struct {
+	Address bot.Address
+	Role    store.Role
+	Lang    string
+}
+
 // fakeDirectory gives every role one more command than the role below.
 type fakeDirectory struct {
 	mu         sync.Mutex
-	privileged []bot.PrivilegedContact
+	privileged []privileged
 }
+
+func (d *fakeDirectory) DefaultCommands(lang string) []bot.Command {
+	return d.Commands(lang, store.RoleCitizen)
+}
+
+func (d *fakeDirectory) PersonalMenus(_ context.Context, channel bot.ChannelName) ([]bot.PersonalMenu, error) {
+	people, err := d.Privileged(channel)
+	var out []bot.PersonalMenu
+	for _, p := range people {
+		lang := p.Lang
+		if lang == "" {
+			lang = "ar"
+		}
+		out = append(out, bot.PersonalMenu{Address: p.Address, Commands: d.Commands(lang, p.Role)})
+	}
+	return out, err
+}
+
+func (d *fakeDirectory) MenusChanged() <-chan struct{} { return nil }
 
 func (d *fakeDirectory) Commands(lang string, role store.Role) []bot.Command {
 	cmds := []bot.Command{{Name: "start", Description: lang + " start"}, {Name: "/help", Description: lang + " help"}}
@@ -847,10 +903,10 @@ func (d *fakeDirectory) Commands(lang string, role store.Role) []bot.Command {
 	return cmds
 }
 
-func (d *fakeDirectory) Privileged(channel string) ([]bot.PrivilegedContact, error) {
+func (d *fakeDirectory) Privileged(channel bot.ChannelName) ([]privileged, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []bot.PrivilegedContact
+	var out []privileged
 	for _, p := range d.privileged {
 		if p.Address.Channel == channel {
 			out = append(out, p)
@@ -861,7 +917,7 @@ func (d *fakeDirectory) Privileged(channel string) ([]bot.PrivilegedContact, err
 
 func TestRefreshCommands(t *testing.T) {
 	f := newFake(t)
-	dir := &fakeDirectory{privileged: []bot.PrivilegedContact{
+	dir := &fakeDirectory{privileged: []privileged{
 		{Address: bot.Address{Channel: "telegram", ID: "777"}, Role: store.RoleAdmin, Lang: "en"},
 		{Address: bot.Address{Channel: "telegram", ID: "888"}, Role: store.RoleCoordinator},
 		{Address: bot.Address{Channel: "whatsapp", ID: "970599123456"}, Role: store.RoleAdmin, Lang: "ar"},
@@ -907,11 +963,15 @@ func TestRefreshCommandsRefusesABadCommand(t *testing.T) {
 
 type badDirectory struct{}
 
-func (badDirectory) Commands(string, store.Role) []bot.Command {
+func (badDirectory) DefaultCommands(string) []bot.Command {
 	return []bot.Command{{Name: "Start!", Description: "x"}}
 }
 
-func (badDirectory) Privileged(string) ([]bot.PrivilegedContact, error) { return nil, nil }
+func (badDirectory) PersonalMenus(context.Context, bot.ChannelName) ([]bot.PersonalMenu, error) {
+	return nil, nil
+}
+
+func (badDirectory) MenusChanged() <-chan struct{} { return nil }
 
 func assertForms(t *testing.T, want []map[string]string, got []fakeRequest) {
 	t.Helper()
@@ -959,6 +1019,7 @@ func TestPollingRidesOutErrors(t *testing.T) {
 	flaky := &failingTransport{fail: map[string]int{"getUpdates": 1}}
 	c := newTestChannel(t, f, WithState(st), WithHTTPClient(&http.Client{Transport: flaky}))
 	rec := newRecorder()
+	rec.mark = st.mark
 
 	stop := running(t, c.Channel, rec)
 	assert.Equal(t, "after the storm", rec.wait(t, 1)[0].Text)
@@ -985,7 +1046,7 @@ type crashingState struct {
 	crash func()
 }
 
-func (s *crashingState) SetTelegramOffset(int64) error {
+func (s *crashingState) SetTelegramOffset(context.Context, int64) error {
 	s.crash()
 	return errCrashed
 }
@@ -1003,6 +1064,7 @@ func TestRestartWithStore(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := newRecorder()
+	first.mark = storeMark(st)
 	c1 := newTestChannel(t, f, WithState(&crashingState{Store: st, crash: cancel}))
 	stop := runningCtx(t, ctx, cancel, c1.Channel, first)
 	first.wait(t, 3)
@@ -1015,6 +1077,7 @@ func TestRestartWithStore(t *testing.T) {
 	defer st.Close()
 	f.push(textUpdate(4, 400, "m4"))
 	second := newRecorder()
+	second.mark = storeMark(st)
 	c2 := newTestChannel(t, f, WithState(st))
 	stop = running(t, c2.Channel, second)
 	second.wait(t, 1)
@@ -1022,7 +1085,7 @@ func TestRestartWithStore(t *testing.T) {
 
 	assert.Equal(t, []string{"1", "2", "3"}, first.ids())
 	assert.Equal(t, []string{"4"}, second.ids())
-	offset, err := st.TelegramOffset()
+	offset, err := st.TelegramOffset(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), offset)
 }
@@ -1033,7 +1096,7 @@ var _ State = (*store.Store)(nil)
 func TestRedact(t *testing.T) {
 	f := newFake(t)
 	c := newTestChannel(t, f)
-	assert.Equal(t, "telegram", c.Name())
+	assert.Equal(t, bot.Telegram, c.Name())
 	inner := fmt.Errorf("post https://api.telegram.org/bot%s/sendMessage: %w", testToken, context.DeadlineExceeded)
 	err := c.redact(inner)
 	assert.Equal(t, "post https://api.telegram.org/bot<token>/sendMessage: context deadline exceeded", err.Error())
@@ -1041,4 +1104,9 @@ func TestRedact(t *testing.T) {
 	plain := errors.New("no token here")
 	assert.Same(t, plain, c.redact(plain))
 	assert.NoError(t, c.redact(nil))
+}
+
+// storeMark records updates handled in a real store, as the engine does.
+func storeMark(st *store.Store) func(string) (bool, error) {
+	return func(id string) (bool, error) { return st.MarkHandled(context.Background(), bot.Telegram, id) }
 }

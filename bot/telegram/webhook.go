@@ -89,10 +89,11 @@ func (c *Channel) runWebhook(ctx context.Context, h bot.Handler) error {
 
 // WebhookHandler returns the handler for Telegram's webhook requests. It
 // answers 401 to a request without the right secret before reading its body,
-// skips an update_id it has claimed before (Telegram re-delivers when an
-// answer is late), and answers 200 once the handler has run, so Telegram
-// sends one person's next update only after this one. If the update cannot
-// be claimed it answers 500 and Telegram delivers it again.
+// and 200 once the handler has committed the update (an update_id handled
+// before, which Telegram re-delivers when an answer is late, is recognised
+// by the handler), so Telegram sends one person's next update only after
+// this one. If the handler fails it answers 500 and Telegram delivers the
+// update again.
 func (c *Channel) WebhookHandler(h bot.Handler) http.Handler {
 	return &webhookHandler{c: c, h: h, shards: make([]sync.Mutex, c.workers)}
 }
@@ -120,11 +121,6 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if c.state == nil {
-		c.log.Error("webhook: no state to record updates in")
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 	if err != nil {
 		http.Error(w, "unreadable body", http.StatusBadRequest)
@@ -150,6 +146,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = c.now().UTC()
 	}
+	c.fetchable(&in, upd)
 	j := job{id: id, in: in}
 	if upd.CallbackQuery != nil {
 		j.callbackID = upd.CallbackQuery.ID
@@ -158,17 +155,11 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mu := &wh.shards[shard(in, len(wh.shards))]
 	mu.Lock()
 	defer mu.Unlock()
-	first, err := c.state.MarkUpdateHandled(channelName, id)
-	if err != nil {
-		c.log.Error("recording update", "update_id", id, "error", err)
+	// Telegram closing the connection must not cut a handler short
+	if err := c.deliver(context.WithoutCancel(r.Context()), wh.h, j); err != nil {
+		c.log.Error("handling update", "update_id", id, "error", err)
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return
-	}
-	if first {
-		// Telegram closing the connection must not cut a handler short
-		c.deliver(context.WithoutCancel(r.Context()), wh.h, j)
-	} else {
-		c.log.Debug("skipping an update handled before", "update_id", id)
 	}
 	w.WriteHeader(http.StatusOK)
 }

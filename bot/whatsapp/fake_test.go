@@ -49,6 +49,13 @@ type fakeClient struct {
 	reads       []readReceipt
 	waQueries   [][]string
 	journal     *journal
+
+	// media is the media server uploads go to; uploadErr fails them
+	media       *fakeMediaServer
+	uploadErr   error
+	uploadCalls []uploadCall
+	// messages are the whole messages sent, for their shape
+	messages []*waE2E.Message
 }
 
 func newFakeClient() *fakeClient {
@@ -96,6 +103,7 @@ func (f *fakeClient) SendMessage(_ context.Context, to types.JID, msg *waE2E.Mes
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, sentMessage{To: to, Text: msg.GetConversation()})
+	f.messages = append(f.messages, msg)
 	if f.sendErr != nil {
 		return whatsmeow.SendResponse{}, f.sendErr
 	}
@@ -204,7 +212,10 @@ func (c *clock) advance(d time.Duration) {
 // recorder is a bot.Handler that passes every message on a channel.
 type recorder chan bot.Incoming
 
-func (r recorder) HandleIncoming(_ context.Context, in bot.Incoming) { r <- in }
+func (r recorder) HandleIncoming(_ context.Context, in bot.Incoming) error {
+	r <- in
+	return nil
+}
 
 // running is a Channel whose Run is in progress.
 type running struct {

@@ -10,8 +10,9 @@
 // but the person only becomes their number's address once WhatsApp has
 // revealed the mapping, and the two are then separate contacts.
 //
-// Only private chats are read; menus are sent as numbered text because
-// WhatsApp shows buttons of linked devices to the sender only.
+// Private chats are read; in groups only a command is, and answered in the
+// person's private chat. Menus are sent as numbered text because WhatsApp
+// shows buttons of linked devices to the sender only.
 package whatsapp
 
 import (
@@ -35,7 +36,7 @@ import (
 )
 
 // Name is the channel's address prefix.
-const Name = "whatsapp"
+const Name = bot.WhatsApp
 
 var (
 	// ErrLoggedOut means the account unlinked the bot (or WhatsApp did):
@@ -86,6 +87,21 @@ type Alert struct {
 	Detail string
 }
 
+// forBot is the alert as the bot's admins hear of it.
+func (a Alert) forBot() bot.Alert {
+	kind := map[AlertKind]bot.AlertKind{
+		AlertLoggedOut:      bot.AlertLoggedOut,
+		AlertBanned:         bot.AlertBanned,
+		AlertStreamReplaced: bot.AlertReplaced,
+		AlertConnectFailure: bot.AlertConnect,
+		AlertSendBlocked:    bot.AlertBlocked,
+	}[a.Kind]
+	if kind == "" {
+		kind = bot.AlertConnect
+	}
+	return bot.Alert{Channel: Name, Kind: kind, Detail: a.Detail, Until: a.Expires}
+}
+
 // alertTimeout bounds one alert callback; Run waits for alerts in flight.
 const alertTimeout = 15 * time.Second
 
@@ -103,6 +119,8 @@ type client interface {
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
 	IsOnWhatsApp(ctx context.Context, phones []string) ([]types.IsOnWhatsAppResponse, error)
+	Upload(ctx context.Context, plaintext []byte, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
+	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
 }
 
 var _ client = (*whatsmeow.Client)(nil)
@@ -178,11 +196,17 @@ type Channel struct {
 	fatal  chan error         // logged out: Run returns it
 	banned chan time.Duration // a temporary ban: reconnect when it ends
 	alerts sync.WaitGroup
+
+	// uploads keeps files' uploads across restarts; media is their memory
+	uploads   bot.Uploads
+	uploadTTL time.Duration
+	media     mediaState
 }
 
 var (
-	_ bot.Channel = (*Channel)(nil)
-	_ bot.Linker  = (*Channel)(nil)
+	_ bot.Channel     = (*Channel)(nil)
+	_ bot.Linker      = (*Channel)(nil)
+	_ bot.MediaSender = (*Channel)(nil)
 )
 
 // New returns the channel for the linked device d, or ErrNotLinked.
@@ -213,6 +237,8 @@ func newWithClient(cl client, opts ...Option) *Channel {
 		alertCtx:    context.Background(),
 		fatal:       make(chan error, 1),
 		banned:      make(chan time.Duration, 1),
+		uploadTTL:   defaultUploadTTL,
+		media:       mediaState{refs: map[string]upload{}},
 	}
 	for _, o := range opts {
 		o(c)
@@ -221,7 +247,7 @@ func newWithClient(cl client, opts ...Option) *Channel {
 }
 
 // Name returns "whatsapp".
-func (c *Channel) Name() string { return Name }
+func (c *Channel) Name() bot.ChannelName { return Name }
 
 // Connected reports whether the channel is connected to WhatsApp.
 func (c *Channel) Connected() bool {
@@ -262,6 +288,14 @@ func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
 	c.started = true
 	loggedOut := c.loggedOut
 	c.alertCtx = context.WithoutCancel(ctx)
+	if a, ok := bot.AlerterOf(h); ok && c.alert == nil {
+		// the admins hear of the account's troubles through the bot
+		c.alert = func(ctx context.Context, wa Alert) {
+			if err := a.Alert(ctx, wa.forBot()); err != nil {
+				c.log.Error("alerting admins", "error", err)
+			}
+		}
+	}
 	c.mu.Unlock()
 	if loggedOut {
 		return fmt.Errorf("whatsapp: run: %w", ErrLoggedOut)
@@ -407,15 +441,21 @@ func (c *Channel) onEvent(evt any) {
 }
 
 // incoming turns a message event into a job, or false for what the bot
-// does not read: groups, broadcasts, status, newsletters, its own messages,
-// edits and messages without text.
+// does not read: broadcasts, status, newsletters, its own messages, edits,
+// reactions and other messages that are not a person's words or media, and
+// in groups anything but a command. A private message carries its text, or
+// its media's caption with what the media was, a shared location or a
+// contact card's number, and whether it was forwarded. A command in a group
+// is passed as Group with no Chat: the bot does not write in groups, so the
+// pointer to the private chat goes to the person.
 func (c *Channel) incoming(e *events.Message) (job, bool) {
 	info := e.Info
 	log := c.log.With("message_id", info.ID)
+	group := info.Chat.Server == types.GroupServer
 	switch {
 	case info.IsFromMe:
 		return job{}, false
-	case info.IsGroup || info.Chat.Server != types.DefaultUserServer && info.Chat.Server != types.HiddenUserServer:
+	case !group && info.Chat.Server != types.DefaultUserServer && info.Chat.Server != types.HiddenUserServer:
 		log.Debug("whatsapp: ignoring message outside a private chat", "chat", info.Chat.String())
 		return job{}, false
 	case info.Chat.User == types.PSAJID.User && info.Chat.Server == types.DefaultUserServer:
@@ -425,12 +465,13 @@ func (c *Channel) incoming(e *events.Message) (job, bool) {
 		log.Debug("whatsapp: ignoring edited or revoked message")
 		return job{}, false
 	}
-	text := e.Message.GetConversation()
-	if text == "" {
-		text = e.Message.GetExtendedTextMessage().GetText()
+	body, ok := contentOf(e.Message)
+	if !ok {
+		log.Debug("whatsapp: ignoring message that is no one's words", "type", info.Type, "media", info.MediaType)
+		return job{}, false
 	}
-	if text == "" {
-		log.Debug("whatsapp: ignoring message without text", "type", info.Type, "media", info.MediaType)
+	if group && (!strings.HasPrefix(strings.TrimSpace(body.text), "/") || body.forwarded) {
+		// group chatter is not for the bot; only a command is answered
 		return job{}, false
 	}
 	sender := info.Sender.ToNonAD()
@@ -441,18 +482,22 @@ func (c *Channel) incoming(e *events.Message) (job, bool) {
 	if ts.IsZero() {
 		ts = c.now()
 	}
-	return job{
-		in: bot.Incoming{
-			From:       bot.Address{Channel: Name, ID: c.addressID(sender, info.SenderAlt)},
-			Name:       info.PushName,
-			Text:       text,
-			ExternalID: info.ID,
-			ReceivedAt: ts,
-		},
-		chat:   info.Chat,
-		sender: info.Sender,
-		id:     info.ID,
-	}, true
+	in := bot.Incoming{
+		From:        bot.Address{Channel: Name, ID: c.addressID(sender, info.SenderAlt)},
+		Name:        info.PushName,
+		Text:        body.text,
+		Attachment:  body.attachment,
+		SharedPhone: body.sharedPhone,
+		Place:       body.place,
+		File:        c.incomingFile(e.Message),
+		Group:       group,
+		ExternalID:  info.ID,
+		ReceivedAt:  ts,
+	}
+	if body.forwarded {
+		in.Forwarded = &bot.Forward{}
+	}
+	return job{in: in, chat: info.Chat, sender: info.Sender, id: info.ID}, true
 }
 
 // addressID returns the phone number of sender, a user JID, looking a LID
@@ -514,7 +559,10 @@ func (c *Channel) handle(ctx context.Context, h bot.Handler, j job) {
 			c.log.Error("whatsapp: handler panicked", "message_id", j.id, "panic", r)
 		}
 	}()
-	h.HandleIncoming(ctx, j.in)
+	if err := h.HandleIncoming(ctx, j.in); err != nil {
+		// WhatsApp has acknowledged the message: it does not come again
+		c.log.Error("whatsapp: handling message", "message_id", j.id, "error", err)
+	}
 }
 
 // startTyping shows "typing…" in chat once typingDelay has passed; the

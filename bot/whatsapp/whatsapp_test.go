@@ -15,6 +15,7 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
 
 	"mobilise/bot"
 )
@@ -140,9 +141,16 @@ func TestIncoming(t *testing.T) {
 			ignored: true,
 		},
 		{
-			label: "no text (an image without caption)",
+			label: "a reaction",
 			evt: func() *events.Message {
-				return dm("B7", phoneJID, phoneJID, &waE2E.Message{ImageMessage: &waE2E.ImageMessage{}})
+				return dm("B7", phoneJID, phoneJID, &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Text: proto.String("👍")}})
+			},
+			ignored: true,
+		},
+		{
+			label: "a deletion",
+			evt: func() *events.Message {
+				return dm("B8", phoneJID, phoneJID, &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{}})
 			},
 			ignored: true,
 		},
@@ -197,7 +205,7 @@ func TestTypingWhileSlow(t *testing.T) {
 	f := newFakeClient()
 	c := newWithClient(f, withTypingDelay(time.Millisecond))
 	done := make(chan struct{})
-	h := bot.HandlerFunc(func(context.Context, bot.Incoming) {
+	h := bot.HandlerFunc(func(context.Context, bot.Incoming) error {
 		// a slow answer: still running when the indicator is due
 		select {
 		case p := <-f.presences:
@@ -206,6 +214,7 @@ func TestTypingWhileSlow(t *testing.T) {
 			assert.Fail(t, "no typing indicator")
 		}
 		close(done)
+		return nil
 	})
 	start(t, c, f, h)
 	f.emit(dm("M1", phoneJID, phoneJID, text("hi")))
@@ -219,13 +228,14 @@ func TestPerPersonOrder(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string][]int{}
 	all := make(chan struct{}, 100)
-	h := bot.HandlerFunc(func(_ context.Context, in bot.Incoming) {
+	h := bot.HandlerFunc(func(_ context.Context, in bot.Incoming) error {
 		n, err := strconv.Atoi(in.Text)
 		assert.NoError(t, err)
 		mu.Lock()
 		seen[in.From.ID] = append(seen[in.From.ID], n)
 		mu.Unlock()
 		all <- struct{}{}
+		return nil
 	})
 	r := start(t, c, f, h)
 	people := []string{"970599000001", "970599000002", "970599000003", "972501234567"}
@@ -262,12 +272,13 @@ func TestSlowPersonDoesNotHoldOthers(t *testing.T) {
 	}
 	release := make(chan struct{})
 	fastDone := make(chan struct{})
-	h := bot.HandlerFunc(func(_ context.Context, in bot.Incoming) {
+	h := bot.HandlerFunc(func(_ context.Context, in bot.Incoming) error {
 		if in.From.ID == slow {
 			<-release
-			return
+			return nil
 		}
 		close(fastDone)
+		return nil
 	})
 	start(t, c, f, h)
 	slowJID, fastJID := types.NewJID(slow, types.DefaultUserServer), types.NewJID(fast, types.DefaultUserServer)
@@ -283,12 +294,13 @@ func TestRunWaitsForHandlersThenDisconnects(t *testing.T) {
 	f.journal = j
 	c := newWithClient(f, withTypingDelay(time.Hour))
 	started, release := make(chan struct{}), make(chan struct{})
-	h := bot.HandlerFunc(func(ctx context.Context, _ bot.Incoming) {
+	h := bot.HandlerFunc(func(ctx context.Context, _ bot.Incoming) error {
 		close(started)
 		<-release
 		// the reply of a started answer still goes out
 		assert.NoError(t, ctx.Err())
 		j.add("handler done")
+		return nil
 	})
 	r := start(t, c, f, h)
 	f.emit(dm("M1", phoneJID, phoneJID, text("hi")))
@@ -520,7 +532,7 @@ func TestShareLink(t *testing.T) {
 	c := newWithClient(newFakeClient(), withOwnNumber("970599000000"))
 	assert.Equal(t, "https://wa.me/970599000000?text=start%20camp_42-x", c.ShareLink("camp_42-x"))
 	assert.Empty(t, newWithClient(newFakeClient()).ShareLink("x"))
-	assert.Equal(t, "whatsapp", c.Name())
+	assert.Equal(t, bot.WhatsApp, c.Name())
 }
 
 func TestServerErrorCode(t *testing.T) {

@@ -4,11 +4,14 @@ package main
 // locks the database file against a second process, so `mobilise backup`,
 // `export` and `stats` cannot open it then. Instead the running bot listens
 // on a unix socket in the data directory (mode 0600, so only its own user and
-// root reach it) and streams a consistent copy of the database, taken in one
-// read transaction while writes go on. backup writes that copy to its file;
-// export and stats read a temporary copy, removed afterwards, and so work the
-// same whether the bot runs or not. When no bot answers on the socket, the
-// commands open the file directly.
+// root reach it) and sends a compacted copy of the database (store.Snapshot):
+// the copy is made in full into a private temporary file first, so the pace
+// of the client, who may be slow, suspended or malicious, never holds a
+// transaction open, and a client that stops reading for backupStall is cut
+// off. backup writes that copy to its file; export and stats read a
+// temporary copy, removed afterwards, and so work the same whether the bot
+// runs or not. When no bot answers on the socket, the commands open the file
+// directly.
 
 import (
 	"context"
@@ -22,10 +25,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"mobilise/store"
 )
@@ -33,10 +37,17 @@ import (
 const (
 	// adminSocketName is the admin socket's file in the data directory.
 	adminSocketName = "admin.sock"
-	// backupErrorTrailer carries an error met after the copy began streaming.
-	backupErrorTrailer = "Mobilise-Backup-Error"
 	// maxSocketPath is the longest unix socket path Linux and the BSDs accept.
 	maxSocketPath = 103
+	// backupStall is how long a backup client may stop reading before the
+	// bot gives up on it: long enough for a slow disk to catch up, short
+	// enough that a stuck client does not keep a copy of the database open.
+	backupStall = 30 * time.Second
+	// backupChunk is how much of a copy is written under one deadline.
+	backupChunk = 256 << 10
+	// adminShutdown is how long a stopping bot waits for backups in flight
+	// to finish before it cuts them off.
+	adminShutdown = 5 * time.Second
 )
 
 // errNoBot means no bot answers on the admin socket.
@@ -47,14 +58,46 @@ type adminServer struct {
 	srv *http.Server
 	ln  net.Listener
 	log *slog.Logger
+	st  *store.Store
+	// stall is the write deadline of a backup: backupStall, shorter in tests.
+	stall time.Duration
+	// handlers counts the backups in flight, so serve returns only once
+	// their copies are closed; closed, under mu, turns away those that
+	// would start after serve began to wait.
+	handlers sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+}
+
+// begin counts a backup in, unless the server is closing.
+func (a *adminServer) begin() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return false
+	}
+	a.handlers.Add(1)
+	return true
+}
+
+// wait waits for the backups in flight and turns away any other.
+func (a *adminServer) wait() {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	a.handlers.Wait()
 }
 
 // listenAdmin starts listening on the admin socket of dataDir. The caller
 // holds the database's lock, so a socket file already there is left over
-// from a bot that crashed, and is replaced. A data directory whose path is
-// too long for a socket gets none (nil server, a warning): the maintenance
-// commands then need the bot stopped.
+// from a bot that crashed, and is replaced, and so are the temporary copies
+// of a backup it was making. A data directory whose path is too long for a
+// socket gets none (nil server, a warning): the maintenance commands then
+// need the bot stopped.
 func listenAdmin(dataDir string, st *store.Store, log *slog.Logger) (*adminServer, error) {
+	if err := st.RemoveStaleSnapshots(); err != nil {
+		log.Warn("removing the copies a crashed backup left", "error", err)
+	}
 	path := filepath.Join(dataDir, adminSocketName)
 	if len(path) > maxSocketPath {
 		log.Warn("data directory path too long for the admin socket; stop the bot to back up or export", "path", path)
@@ -71,33 +114,105 @@ func listenAdmin(dataDir string, st *store.Store, log *slog.Logger) (*adminServe
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, errors.Join(fmt.Errorf("admin socket: %w", err), ln.Close())
 	}
+	a := &adminServer{ln: ln, log: log, st: st, stall: backupStall}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Trailer", backupErrorTrailer)
-		start := time.Now()
-		n, err := st.WriteBackup(w)
-		if err != nil {
-			w.Header().Set(backupErrorTrailer, err.Error())
-			log.Error("streaming a backup", "error", err)
-			return
-		}
-		log.Info("backup streamed", "bytes", n, "took", time.Since(start).Round(time.Millisecond))
-	})
-	return &adminServer{
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
-		ln:  ln,
-		log: log,
-	}, nil
+	mux.HandleFunc("GET /backup", a.backup)
+	a.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
 }
 
-// serve answers on the socket until ctx ends; closing the listener removes
-// the socket file.
+// backup sends a compacted copy of the database, with its length, so the
+// client can tell a whole copy from one cut short. Each chunk must leave
+// within a.stall: a client that stops reading is disconnected.
+func (a *adminServer) backup(w http.ResponseWriter, r *http.Request) {
+	if !a.begin() {
+		http.Error(w, "the bot is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	defer a.handlers.Done()
+	start := time.Now()
+	f, err := a.st.Snapshot()
+	if err != nil {
+		a.log.Error("making a backup", "error", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		a.log.Error("making a backup", "error", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	n, err := io.CopyBuffer(deadlineWriter{w: w, rc: http.NewResponseController(w), stall: a.stall}, onlyReader{f}, make([]byte, backupChunk))
+	if err != nil {
+		a.log.Warn("backup client cut off", "sent", n, "of", fi.Size(), "error", err)
+		return
+	}
+	a.log.Info("backup sent", "bytes", n, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// deadlineWriter gives each write to a response stall to complete.
+type deadlineWriter struct {
+	w     io.Writer
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	if err := d.rc.SetWriteDeadline(time.Now().Add(d.stall)); err != nil {
+		return 0, fmt.Errorf("setting the write deadline: %w", err)
+	}
+	n, err := d.w.Write(p)
+	if err == nil {
+		// the response writer buffers: the chunk must reach the client
+		// under this deadline, not under the next one
+		err = d.rc.Flush()
+	}
+	return n, err
+}
+
+// onlyReader hides the file's WriteTo, so io.CopyBuffer writes through
+// deadlineWriter chunk by chunk.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// serve answers on the socket until ctx ends; then it lets the backups in
+// flight finish for a while, cuts off those still going, waits until their
+// copies are closed, and removes the socket file (closing the listener does).
 func (a *adminServer) serve(ctx context.Context) {
 	if a == nil {
 		return
 	}
-	serveUntil(ctx, a.srv, a.ln, a.log)
+	done := make(chan error, 1)
+	go func() { done <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-done:
+		a.log.Error("admin socket stopped", "error", err)
+		a.wait()
+		return
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), adminShutdown)
+	defer cancel()
+	if err := a.srv.Shutdown(shutCtx); err != nil {
+		a.log.Warn("cutting off backups still in flight", "error", err)
+		if err := a.srv.Close(); err != nil {
+			a.log.Warn("closing the admin socket", "error", err)
+		}
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		a.log.Error("admin socket stopped", "error", err)
+	}
+	a.wait()
 }
 
 // adminClient returns an HTTP client that reaches the bot on the socket.
@@ -138,7 +253,8 @@ func fetchBackup(ctx context.Context, dataDir, dst string) (n int64, err error) 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("asking the bot for a backup on %s: %s", socket, resp.Status)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096)) // the reason, if the bot could say it
+		return 0, fmt.Errorf("asking the bot for a backup on %s: %s: the bot: %s", socket, resp.Status, strings.TrimSpace(string(msg)))
 	}
 	tmp := dst + ".tmp"
 	defer func() {
@@ -157,10 +273,9 @@ func fetchBackup(ctx context.Context, dataDir, dst string) (n int64, err error) 
 		return 0, errors.Join(err, f.Close())
 	}
 	n, err = io.Copy(f, resp.Body)
-	if err == nil {
-		if msg := resp.Trailer.Get(backupErrorTrailer); msg != "" {
-			err = fmt.Errorf("the bot: %s", msg)
-		}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("the copy from the bot was cut short after %d of %d bytes (the bot cuts off a client that stops reading for %s): %w",
+			n, resp.ContentLength, backupStall, err)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -171,7 +286,7 @@ func fetchBackup(ctx context.Context, dataDir, dst string) (n int64, err error) 
 	if err != nil {
 		return n, err
 	}
-	if err := checkCopy(tmp); err != nil {
+	if err := store.VerifyCopy(tmp); err != nil {
 		return n, err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
@@ -182,26 +297,6 @@ func fetchBackup(ctx context.Context, dataDir, dst string) (n int64, err error) 
 		return n, err
 	}
 	return n, errors.Join(d.Sync(), d.Close())
-}
-
-// checkCopy checks a copy's page structure read-only, as store.BackupTo
-// checks its own copies.
-func checkCopy(path string) error {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return fmt.Errorf("checking the copy: %w", err)
-	}
-	err = db.View(func(tx *bbolt.Tx) error {
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
-	})
-	if err != nil {
-		err = fmt.Errorf("checking the copy: %w", err)
-	}
-	return errors.Join(err, db.Close())
 }
 
 // sameFile reports whether a and b name the same existing file.

@@ -5,12 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"mobilise/bot"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"mobilise/bot"
+	"mobilise/bot/dashboard"
+	"mobilise/bot/schedule"
 )
 
 // Config is everything the bot is told at start: defaults, then the config
@@ -58,6 +62,11 @@ type Config struct {
 	HTTPAddr string
 	// HTTPPublic allows an HTTPAddr that is not a loopback address.
 	HTTPPublic bool
+	// DashboardURL is the dashboard's address as browsers reach it (behind
+	// a reverse proxy, its public https:// address); empty for http://HTTPAddr.
+	DashboardURL string
+	// CoalitionAR and CoalitionEN are the coalition's name, printed on posters made from chat.
+	CoalitionAR, CoalitionEN string
 
 	logLevelSet bool
 	// secretFiles are files a secret was read from, to check their modes.
@@ -79,6 +88,8 @@ func defaultConfig() Config {
 		WhatsAppDailyCap:  200,
 		FloodBurst:        20,
 		FloodEvery:        500 * time.Millisecond,
+		CoalitionAR:       defaultCoalitionAR,
+		CoalitionEN:       defaultCoalitionEN,
 	}
 }
 
@@ -89,8 +100,10 @@ var envHelp = `Environment (flags override them; they override the config file):
   MOBILISE_ADMINS          comma-separated admin addresses, e.g. telegram:123456789,whatsapp:970599000000,console:admin
   MOBILISE_LOG_LEVEL       debug, info, warn or error
   MOBILISE_TZ              the coalition's time zone (default Asia/Hebron)
+  MOBILISE_COALITION_AR    the coalition's name in Arabic, on posters (also MOBILISE_COALITION_EN)
   MOBILISE_HTTP            address for /healthz and /metrics, like --http
   MOBILISE_HTTP_PUBLIC     "true" allows a non-loopback MOBILISE_HTTP
+  MOBILISE_DASHBOARD_URL   the dashboard's public address, like --dashboard-url
   TELEGRAM_TOKEN           turns the Telegram channel on (also MOBILISE_TELEGRAM_TOKEN)
   TELEGRAM_TOKEN_FILE      read the token from this file instead (mode 0600)
   TELEGRAM_API_URL         Bot API base URL (default https://api.telegram.org)
@@ -119,6 +132,8 @@ func loadConfig(args []string, getenv func(string) string, stderr *os.File) (Con
 	if v := getenv("MOBILISE_TZ"); v != "" {
 		cfg.TimeZone = v
 	}
+	cfg.CoalitionAR = firstNonEmpty(getenv("MOBILISE_COALITION_AR"), cfg.CoalitionAR)
+	cfg.CoalitionEN = firstNonEmpty(getenv("MOBILISE_COALITION_EN"), cfg.CoalitionEN)
 	if err := cfg.setToken(firstNonEmpty(getenv("TELEGRAM_TOKEN"), getenv("MOBILISE_TELEGRAM_TOKEN")),
 		getenv("TELEGRAM_TOKEN_FILE"), "TELEGRAM_TOKEN", "TELEGRAM_TOKEN_FILE"); err != nil {
 		return cfg, nil, err
@@ -131,6 +146,9 @@ func loadConfig(args []string, getenv func(string) string, stderr *os.File) (Con
 	}
 	if v := getenv("MOBILISE_HTTP"); v != "" {
 		cfg.HTTPAddr = v
+	}
+	if v := getenv("MOBILISE_DASHBOARD_URL"); v != "" {
+		cfg.DashboardURL = v
 	}
 	if v := getenv("MOBILISE_HTTP_PUBLIC"); v != "" {
 		public, err := strconv.ParseBool(v)
@@ -147,9 +165,11 @@ func loadConfig(args []string, getenv func(string) string, stderr *os.File) (Con
 
 Usage:
   mobilise [flags]                  run the bot (the terminal chat when no channel is configured)
-  mobilise backup [flags] FILE      write a consistent copy of the database to FILE
+  mobilise backup [flags] [FILE]    write a compacted copy of the database to FILE, or to DATA/backups/
+  mobilise compact [flags]          rewrite the stopped bot's database with its live records only
   mobilise export [flags]           write institutions, campaigns, pledges and sign-ups as CSV files
   mobilise stats [flags]            show campaign, contact, institution and outbox figures
+  mobilise poster [flags] CODE      write a printable A4 poster of a campaign, as PDF and PNG
   mobilise whatsapp link|status|unlink   pair the bot with a WhatsApp number, or show or remove it
 
 Flags:
@@ -181,8 +201,9 @@ Flags:
 	fs.BoolVar(&cfg.WhatsApp, "whatsapp", cfg.WhatsApp, "run the WhatsApp channel (on by itself when a number is linked)")
 	fs.IntVar(&cfg.FloodBurst, "flood-burst", cfg.FloodBurst, "messages one person may send at once before being asked to slow down")
 	fs.DurationVar(&cfg.FloodEvery, "flood-every", cfg.FloodEvery, "how often one more message is allowed after a burst")
-	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9090 (default off)")
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "serve /healthz, /metrics and the dashboard (/dashboard/) on this address, e.g. 127.0.0.1:9090 (default off)")
 	fs.BoolVar(&cfg.HTTPPublic, "http-public", cfg.HTTPPublic, "allow --http on an address other than loopback")
+	fs.StringVar(&cfg.DashboardURL, "dashboard-url", cfg.DashboardURL, "the dashboard's address as browsers reach it, e.g. https://dash.example.org (default http://ADDR of --http)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
@@ -202,7 +223,9 @@ Flags:
 	if err := cfg.validate(); err != nil {
 		return cfg, nil, err
 	}
-	cfg.warnOpenSecrets(newLogger(cfg, stderr, false))
+	if err := cfg.checkSecretFiles(); err != nil {
+		return cfg, nil, err
+	}
 	return cfg, fs.Args(), nil
 }
 
@@ -223,7 +246,7 @@ func (c *Config) validate() error {
 	if c.ConsoleUser == "" || strings.ContainsAny(c.ConsoleUser, " :") {
 		errs = append(errs, fmt.Errorf("--as %q: want a name without spaces or colons", c.ConsoleUser))
 	}
-	if _, err := bot.ParseQuietHours(c.QuietHours); err != nil {
+	if _, err := schedule.ParseQuietHours(c.QuietHours); err != nil {
 		errs = append(errs, fmt.Errorf("--quiet-hours: %w", err))
 	}
 	if c.ApprovalThreshold < 0 || c.ReminderGrace < 0 || c.WhatsAppDailyCap < 0 {
@@ -238,7 +261,25 @@ func (c *Config) validate() error {
 	if err := checkHTTPAddr(c.HTTPAddr, c.HTTPPublic); err != nil {
 		errs = append(errs, err)
 	}
+	if c.DashboardURL != "" {
+		if u, err := url.Parse(c.DashboardURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--dashboard-url %q: want an address such as https://dash.example.org", c.DashboardURL))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// dashboardLogin is the address of the dashboard's sign-in page that the
+// bot's links point to; empty when the dashboard is off (no --http).
+func (c *Config) dashboardLogin() string {
+	if c.HTTPAddr == "" {
+		return ""
+	}
+	base := c.DashboardURL
+	if base == "" {
+		base = "http://" + c.HTTPAddr
+	}
+	return strings.TrimSuffix(base, "/") + dashboard.LoginPath
 }
 
 func (c *Config) dbPath() string { return filepath.Join(c.DataDir, "mobilise.db") }
@@ -260,4 +301,16 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// adminAddresses are the configured admins' addresses; validate has
+// checked that each parses.
+func (c Config) adminAddresses() []bot.Address {
+	var out []bot.Address
+	for _, a := range c.Admins {
+		if addr, err := bot.ParseAddress(a); err == nil {
+			out = append(out, addr)
+		}
+	}
+	return out
 }

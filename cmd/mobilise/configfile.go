@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"mobilise/bot/whatsapp"
 )
 
 // configFileHelp documents the config file, for --help and deploy/README.md.
@@ -40,8 +43,10 @@ const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional,
 
 Precedence, lowest first: built-in defaults < config file < environment < flags.
 The Telegram token is read from the last of these that sets either it or a
-token file. Files holding a secret should be readable by their owner only;
-mobilise warns when they are not, and never prints a token.
+token file. Files holding a secret (this file when it sets token or
+webhook_secret, the token file, whatsapp.db, telegram-webhook-secret) must be
+readable by their owner only (chmod 600): mobilise refuses to start otherwise.
+It never prints a token.
 `
 
 // fileConfig is the TOML config file. Pointers tell a key that is absent
@@ -182,25 +187,45 @@ func (c *Config) readTokenFile() error {
 	return nil
 }
 
-// warnOpenSecrets logs a warning for each file holding a secret that people
-// other than its owner may read.
-func (c *Config) warnOpenSecrets(log *slog.Logger) {
-	for _, path := range c.secretFiles {
-		if mode, open := secretFileOpen(path); open {
-			log.Warn("a file holding a secret is readable by group or others: chmod 600 it",
-				"path", path, "mode", fmt.Sprintf("%04o", mode))
-		}
+// checkSecretFiles refuses to go on when a file holding a secret may be
+// read by anyone but its owner: the files a secret was read from (the config
+// file, the token file) and the WhatsApp session, whose device keys let
+// anyone who copies them send as the coalition's number. A secret that
+// others could read may have been read already, so the bot does not start
+// until the file is private; the message says how.
+func (c *Config) checkSecretFiles() error {
+	files := append([]string(nil), c.secretFiles...)
+	files = append(files, whatsAppSessionFiles(c.DataDir)...)
+	var errs []error
+	for _, path := range files {
+		errs = append(errs, checkSecretFile(path))
 	}
+	return errors.Join(errs...)
 }
 
-// secretFileOpen reports whether the group or others may read or write path.
-func secretFileOpen(path string) (fs.FileMode, bool) {
+// whatsAppSessionFiles are the files of the WhatsApp session in dataDir:
+// the SQLite file and its write-ahead log, which holds the newest keys.
+func whatsAppSessionFiles(dataDir string) []string {
+	db := filepath.Join(dataDir, whatsapp.DBFile)
+	return []string{db, db + "-wal", db + "-shm"}
+}
+
+// checkSecretFile returns an error saying the chmod to run if group or
+// others have any permission on path. A missing file passes: whoever needs
+// it says so.
+func checkSecretFile(path string) error {
 	fi, err := os.Stat(path)
-	if err != nil {
-		return 0, false
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	mode := fi.Mode().Perm()
-	return mode, mode&0o066 != 0
+	if err != nil {
+		return fmt.Errorf("checking the mode of %s: %w", path, err)
+	}
+	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+		return fmt.Errorf("%s holds a secret but its mode is %04o: group or others can read it. Make it private, then start again: chmod 600 %s",
+			path, mode, shellQuote(path))
+	}
+	return nil
 }
 
 // setIf sets *dst to *v when the file has the key.

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,25 +190,136 @@ func TestTelegramTokenSources(t *testing.T) {
 	}
 }
 
-func TestSecretFilePermissions(t *testing.T) {
-	open := writeFile(t, "token", opsToken+"\n", 0o644)
-	_, stderr, err := loadConfigT(t, []string{"--telegram-token-file", open}, nil)
-	require.NoError(t, err)
-	assert.Contains(t, stderr, "level=WARN")
-	assert.Contains(t, stderr, "chmod 600")
-	assert.Contains(t, stderr, "mode=0644")
-	assert.NotContains(t, stderr, opsToken)
+// TestSecretFilesMustBePrivate checks that the bot refuses to start on a
+// secret file that group or others may read, with the chmod that fixes it,
+// and starts once the file is private.
+func TestSecretFilesMustBePrivate(t *testing.T) {
+	cases := []struct {
+		label string
+		// setUp writes the secret file of the given mode and returns its
+		// path and the arguments and environment that make the bot read it.
+		setUp func(t *testing.T, mode os.FileMode) (path string, args []string, env map[string]string)
+	}{
+		{"token file", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			path := writeFile(t, "token", opsToken+"\n", mode)
+			return path, []string{"--telegram-token-file", path}, nil
+		}},
+		{"config file with the token", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			path := writeFile(t, "mobilise.toml", "[telegram]\ntoken = \""+opsToken+"\"\n", mode)
+			return path, []string{"--config", path}, nil
+		}},
+		{"config file with the webhook secret", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			path := writeFile(t, "mobilise.toml", "[telegram]\nwebhook_secret = \"s3cret-value\"\n", mode)
+			return path, nil, map[string]string{"MOBILISE_CONFIG": path}
+		}},
+		{"WhatsApp session", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			data := t.TempDir()
+			path := filepath.Join(data, "whatsapp.db")
+			require.NoError(t, os.WriteFile(path, []byte("device keys"), mode))
+			require.NoError(t, os.Chmod(path, mode))
+			return path, []string{"--data", data}, nil
+		}},
+		{"WhatsApp session's write-ahead log", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			data := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(data, "whatsapp.db"), nil, 0o600))
+			path := filepath.Join(data, "whatsapp.db-wal")
+			require.NoError(t, os.WriteFile(path, []byte("newest keys"), mode))
+			require.NoError(t, os.Chmod(path, mode))
+			return path, nil, map[string]string{"MOBILISE_DATA": data}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.label, func(t *testing.T) {
+			for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o602} {
+				path, args, env := tc.setUp(t, mode)
+				_, stderr, err := loadConfigT(t, args, env)
+				require.Error(t, err, "mode %04o", mode)
+				assert.Contains(t, err.Error(), "chmod 600 "+path)
+				assert.Contains(t, err.Error(), fmt.Sprintf("mode is %04o", mode))
+				assert.NotContains(t, err.Error()+stderr, opsToken)
+				assert.NotContains(t, err.Error()+stderr, "s3cret-value")
+			}
+			for _, mode := range []os.FileMode{0o600, 0o400} {
+				_, args, env := tc.setUp(t, mode)
+				_, stderr, err := loadConfigT(t, args, env)
+				require.NoError(t, err, "mode %04o", mode)
+				assert.Empty(t, stderr)
+			}
+		})
+	}
 
-	conf := writeFile(t, "mobilise.toml", "[telegram]\nwebhook_secret = \"s3cret-value\"\n", 0o640)
-	_, stderr, err = loadConfigT(t, []string{"--config", conf}, nil)
-	require.NoError(t, err)
-	assert.Contains(t, stderr, "chmod 600", "a config file holding a secret is checked too")
-	assert.NotContains(t, stderr, "s3cret-value")
+	// the refusal as the person starting the bot sees it
+	path := writeFile(t, "token", opsToken+"\n", 0o644)
+	code, _, stderr := opsRun(t, []string{"--telegram-token-file", path}, nil)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "mobilise: "+path+" holds a secret but its mode is 0644")
+	assert.Contains(t, stderr, "chmod 600 "+path)
 
 	plain := writeFile(t, "plain.toml", "data = \"/srv\"\n", 0o644)
-	_, stderr, err = loadConfigT(t, []string{"--config", plain}, nil)
+	_, stderr, err := loadConfigT(t, []string{"--config", plain}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, stderr, "a config file without secrets may be readable")
+}
+
+// TestWhatsAppCommandRefusesAnOpenSession checks the same refusal in
+// `mobilise whatsapp`, which opens the session without the bot's config.
+func TestWhatsAppCommandRefusesAnOpenSession(t *testing.T) {
+	data := t.TempDir()
+	path := filepath.Join(data, "whatsapp.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	require.NoError(t, os.Chmod(path, 0o644))
+	code, _, stderr := opsRun(t, []string{"whatsapp", "status", "--data", data}, nil)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "chmod 600 "+path)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "the bot does not change the file behind the admin's back")
+}
+
+// TestWebhookSecretFile checks the secret the bot keeps for webhook mode: a
+// new one is private even under a umask that allows everything, a private
+// one is kept, and one that others could read is refused.
+func TestWebhookSecretFile(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	cfg := defaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(cfg.DataDir, webhookSecretName)
+
+	secret, err := webhookSecret(cfg)
+	require.NoError(t, err)
+	assert.Len(t, secret, 48)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	again, err := webhookSecret(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, secret, again, "the kept secret is used again")
+
+	require.NoError(t, os.Chmod(path, 0o644))
+	_, err = webhookSecret(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "chmod 600 "+path)
+	assert.Contains(t, err.Error(), "delete it")
+	assert.NotContains(t, err.Error(), secret)
+
+	// a secret too short to trust is replaced by a private new one
+	require.NoError(t, os.WriteFile(path, []byte("short\n"), 0o600))
+	require.NoError(t, os.Chmod(path, 0o600))
+	renewed, err := webhookSecret(cfg)
+	require.NoError(t, err)
+	assert.NotEqual(t, secret, renewed)
+	fi, err = os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	leftovers, err := filepath.Glob(path + ".tmp*")
+	require.NoError(t, err)
+	assert.Empty(t, leftovers)
+
+	cfg.TelegramSecret = "from-the-environment"
+	got, err := webhookSecret(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "from-the-environment", got)
 }
 
 func TestHelpNeverPrintsTheToken(t *testing.T) {

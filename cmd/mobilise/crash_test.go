@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +14,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"mobilise/bot"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,8 +89,14 @@ func mobiliseBinary(t *testing.T) string {
 // crashBotAPI is a Bot API that delivers messages. A sendMessage counts as
 // delivered as soon as it is read, before the answer goes back after a
 // random 20–50 ms, as on the real service: a client killed while waiting for
-// the answer has still sent the message. It accepts at most limit messages
-// in any one second and answers the others 429 with retry_after 1.
+// the answer has still sent the message. It keeps to Telegram's rates: at
+// most limit messages in any one second, one a second per chat after a
+// burst of three, 20 a minute per group; a message over a rate is answered
+// 429 with retry_after and not delivered, and any request that comes while
+// a retry_after runs is a violation (Telegram takes that for flooding),
+// which fails the test. getUpdates serves the updates pushed, with
+// Telegram's offset semantics: an update comes again until a later offset
+// confirms it.
 type crashBotAPI struct {
 	*httptest.Server
 	limit int
@@ -99,10 +111,69 @@ type crashBotAPI struct {
 	unknown   []string
 	// coordinator is the latest text of the coordinator's progress message.
 	coordinator string
+
+	buckets map[int64]*chatBucket
+	groups  map[int64][]time.Time
+	// throttleNext, when set, is the retry_after of a 429 for the next sendMessage
+	throttleNext time.Duration
+	windows      []rateWindow
+	// inFlight counts requests that came within inFlightGrace of a 429
+	inFlight   int
+	violations []string
+	// sent is every delivered message with when it came, in order
+	sent []crashMessage
+
+	updates []heldUpdate
+	arrived chan struct{}
+	// polling counts getUpdates calls waiting for an update
+	polling int
+	// served counts how often each update was handed out
+	served map[int64]int
+	// handedOut is signalled each time getUpdates hands out updates
+	handedOut chan struct{}
+	// media is what the fake saw of files (media_crash_test.go)
+	media crashMedia
 }
 
+// crashMessage is one delivered sendMessage.
+type crashMessage struct {
+	chat int64
+	text string
+	at   time.Time
+}
+
+// heldUpdate is an update the fake holds until an offset confirms it.
+type heldUpdate struct {
+	id  int64
+	raw string
+}
+
+// chatBucket is one chat's token bucket: three messages, one more a second.
+type chatBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// rateWindow is the wait a 429 asked for, from when its answer was written.
+type rateWindow struct{ from, until time.Time }
+
+const (
+	// chatBurst and perChat are Telegram's pace per private chat; chatJitter is
+	// how early a message may come before its chat has a whole token, since
+	// the network moves each message a few milliseconds either way.
+	chatBurst  = 3
+	perChat    = time.Second
+	chatJitter = 50 * time.Millisecond
+	perGroup   = 20
+	// inFlightGrace is how long after a 429 was written a request counts as
+	// one the bot sent before it could read the 429, rather than as ignoring it.
+	inFlightGrace = 20 * time.Millisecond
+)
+
 func newCrashBotAPI(t *testing.T, limit int) *crashBotAPI {
-	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}}
+	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}, buckets: map[int64]*chatBucket{},
+		groups: map[int64][]time.Time{}, arrived: make(chan struct{}), served: map[int64]int{},
+		handedOut: make(chan struct{}, 1)}
 	f.Server = httptest.NewUnstartedServer(f)
 	f.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -112,39 +183,131 @@ func newCrashBotAPI(t *testing.T, limit int) *crashBotAPI {
 		}
 	}
 	f.Start()
-	t.Cleanup(f.Close)
+	t.Cleanup(func() {
+		f.Close()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		assert.Empty(t, f.violations, "requests inside a retry_after")
+	})
 	return f
 }
 
 func (f *crashBotAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	method := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path != "/bot"+crashToken+"/"+method {
 		f.fail(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
+	f.checkWindows(method, at)
 	switch method {
 	case "getMe":
 		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"m","username":"mobilise_test_bot"}}`)
 	case "setMyCommands", "deleteMyCommands", "deleteWebhook", "answerCallbackQuery":
 		io.WriteString(w, `{"ok":true,"result":true}`)
 	case "getUpdates":
-		// a short long poll with nothing to deliver
-		select {
-		case <-time.After(500 * time.Millisecond):
-		case <-r.Context().Done():
-			return
-		}
-		io.WriteString(w, `{"ok":true,"result":[]}`)
+		f.getUpdates(w, r)
 	case "sendMessage":
 		f.sendMessage(w, r)
 	case "editMessageText":
 		f.editMessageText(w, r)
+	case "sendPhoto":
+		f.sendPhoto(w, r)
 	default:
 		f.mu.Lock()
 		f.unknown = append(f.unknown, method)
 		f.mu.Unlock()
 		f.fail(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+// checkWindows records a request that came while a 429's retry_after ran.
+func (f *crashBotAPI) checkWindows(method string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, w := range f.windows {
+		if at.Before(w.from) || !at.Before(w.until) {
+			continue
+		}
+		if at.Sub(w.from) < inFlightGrace {
+			f.inFlight++
+			return
+		}
+		f.violations = append(f.violations, fmt.Sprintf("%s %v into a retry_after of %v", method,
+			at.Sub(w.from).Round(time.Millisecond), w.until.Sub(w.from).Round(time.Second)))
+		return
+	}
+}
+
+// push queues updates for getUpdates and wakes a waiting long poll.
+func (f *crashBotAPI) push(updates ...heldUpdate) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, updates...)
+	close(f.arrived)
+	f.arrived = make(chan struct{})
+}
+
+// pending is how many updates the fake still holds, unconfirmed.
+func (f *crashBotAPI) pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.updates)
+}
+
+// getUpdates answers a long poll: the updates from the offset on, or, after
+// half a second without any, none.
+func (f *crashBotAPI) getUpdates(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		Offset int64 `json:"offset"`
+		Limit  int   `json:"limit"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
+		f.fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+		return
+	}
+	deadline := time.NewTimer(500 * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		// an offset confirms every update below it: Telegram forgets them
+		f.updates = slices.DeleteFunc(f.updates, func(u heldUpdate) bool { return u.id < q.Offset })
+		batch := f.updates[:min(max(q.Limit, 1), len(f.updates))]
+		raws := make([]string, len(batch))
+		for i, u := range batch {
+			raws[i] = u.raw
+			f.served[u.id]++
+		}
+		arrived := f.arrived
+		if len(raws) == 0 {
+			f.polling++
+		}
+		f.mu.Unlock()
+		if len(raws) > 0 {
+			fmt.Fprintf(w, `{"ok":true,"result":[%s]}`, strings.Join(raws, ","))
+			w.(http.Flusher).Flush()
+			select {
+			case f.handedOut <- struct{}{}:
+			default:
+			}
+			return
+		}
+		var done bool
+		select {
+		case <-arrived:
+		case <-deadline.C:
+			io.WriteString(w, `{"ok":true,"result":[]}`)
+			done = true
+		case <-r.Context().Done():
+			done = true
+		}
+		f.mu.Lock()
+		f.polling--
+		f.mu.Unlock()
+		if done {
+			return
+		}
 	}
 }
 
@@ -160,6 +323,60 @@ func form(r *http.Request) (chat int64, text string, err error) {
 	}
 	chat, err = strconv.ParseInt(r.FormValue("chat_id"), 10, 64)
 	return chat, r.FormValue("text"), err
+}
+
+// overRate says whether a message to chat at now passes a rate, and if so
+// the retry_after to answer; called with f.mu held. A message that passes
+// none is counted against them all.
+func (f *crashBotAPI) overRate(chat int64, now time.Time) time.Duration {
+	if f.throttleNext > 0 {
+		d := f.throttleNext
+		f.throttleNext = 0
+		return d
+	}
+	if len(f.accepted) >= f.limit && now.Sub(f.accepted[len(f.accepted)-f.limit]) < time.Second {
+		return time.Second
+	}
+	var b *chatBucket
+	if chat < 0 {
+		if times := f.groups[chat]; len(times) >= perGroup && now.Sub(times[len(times)-perGroup]) < time.Minute {
+			return times[len(times)-perGroup].Add(time.Minute).Sub(now).Truncate(time.Second) + time.Second
+		}
+	} else {
+		b = f.buckets[chat]
+		if b == nil {
+			b = &chatBucket{tokens: chatBurst, at: now}
+			f.buckets[chat] = b
+		}
+		b.tokens = min(chatBurst, b.tokens+float64(now.Sub(b.at))/float64(perChat))
+		b.at = now
+		if short := 1 - b.tokens; short > float64(chatJitter)/float64(perChat) {
+			return max(time.Second, time.Duration(short*float64(perChat)).Truncate(time.Second)+time.Second)
+		}
+	}
+	if b != nil {
+		b.tokens--
+	}
+	if chat < 0 {
+		f.groups[chat] = append(f.groups[chat], now)
+	}
+	f.accepted = append(f.accepted, now)
+	if len(f.accepted) > 2*f.limit {
+		f.accepted = append(f.accepted[:0], f.accepted[len(f.accepted)-f.limit:]...)
+	}
+	return 0
+}
+
+// tooManyRequests answers 429 and opens the wait it asks for.
+func (f *crashBotAPI) tooManyRequests(w http.ResponseWriter, retryAfter time.Duration) {
+	secs := int(retryAfter / time.Second)
+	w.WriteHeader(http.StatusTooManyRequests)
+	fmt.Fprintf(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, secs, secs)
+	w.(http.Flusher).Flush()
+	from := time.Now()
+	f.mu.Lock()
+	f.windows = append(f.windows, rateWindow{from: from, until: from.Add(retryAfter)})
+	f.mu.Unlock()
 }
 
 func (f *crashBotAPI) sendMessage(w http.ResponseWriter, r *http.Request) {
@@ -178,18 +395,14 @@ func (f *crashBotAPI) sendMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	f.mu.Lock()
-	if len(f.accepted) >= f.limit && now.Sub(f.accepted[len(f.accepted)-f.limit]) < time.Second {
+	if wait := f.overRate(chat, now); wait > 0 {
 		f.tooMany++
 		f.mu.Unlock()
-		w.WriteHeader(http.StatusTooManyRequests)
-		io.WriteString(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`)
+		f.tooManyRequests(w, wait)
 		return
 	}
-	f.accepted = append(f.accepted, now)
-	if len(f.accepted) > 2*f.limit {
-		f.accepted = append(f.accepted[:0], f.accepted[len(f.accepted)-f.limit:]...)
-	}
 	f.delivered[chat] = append(f.delivered[chat], text)
+	f.sent = append(f.sent, crashMessage{chat: chat, text: text, at: now})
 	if chat == crashCoordinator {
 		f.coordinator = text
 	}
@@ -281,15 +494,22 @@ type crashSetup struct {
 // English, and the coordinator, then queues a broadcast to the n.
 func prepareBroadcast(t *testing.T, n int) crashSetup {
 	t.Helper()
+	return prepareBroadcastWith(t, n, nil)
+}
+
+// prepareBroadcastWith is prepareBroadcast for a broadcast that carries
+// poster, kept in the data directory's media directory, if not nil.
+func prepareBroadcastWith(t *testing.T, n int, poster []byte) crashSetup {
+	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
 	st, err := store.Open(filepath.Join(data, "mobilise.db"))
 	require.NoError(t, err)
 	// a bulk load: the commits need not wait for the disk, Sync below makes it durable
 	st.DB().NoSync = true
 
-	coord, _, err := st.EnsureContact(fmt.Sprintf("telegram:%d", crashCoordinator), "Coordinator", "en")
+	coord, _, err := st.EnsureContact(context.Background(), bot.MustParseAddress(fmt.Sprintf("telegram:%d", crashCoordinator)), "Coordinator", "en")
 	require.NoError(t, err)
-	_, err = st.UpdateContact(coord.ID, func(c *store.Contact) error {
+	_, err = st.UpdateContact(context.Background(), coord.ID, func(c *store.Contact) error {
 		c.Role, c.Consent = store.RoleCoordinator, true
 		return nil
 	})
@@ -311,15 +531,24 @@ func prepareBroadcast(t *testing.T, n int) crashSetup {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 	for _, e := range entries {
-		chat, err := strconv.ParseInt(strings.TrimPrefix(e.To, "telegram:"), 10, 64)
+		chat, err := strconv.ParseInt(e.To.ID, 10, 64)
 		require.NoError(t, err)
 		setup.recipients[chat] = e.Lang
 	}
 
 	b := &store.Broadcast{TextAR: crashTextAR, TextEN: crashTextEN, Audience: store.Audience{Kind: store.AudienceEveryone}, CreatedBy: coord.ID,
 		ApprovedBy: coord.ID}
-	require.NoError(t, st.CreateBroadcast(b))
-	require.NoError(t, st.QueueBroadcast(b.ID, entries))
+	if poster != nil {
+		files, err := store.OpenMediaFiles(store.MediaDir(filepath.Join(data, "mobilise.db")), 0)
+		require.NoError(t, err)
+		b.Media, err = files.Put(bytes.NewReader(poster), "walk.png")
+		require.NoError(t, err)
+		for i := range entries {
+			entries[i].Media = b.Media
+		}
+	}
+	require.NoError(t, st.CreateBroadcast(context.Background(), b))
+	require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, entries))
 	setup.broadcastID = b.ID
 	require.NoError(t, st.DB().Sync())
 	require.NoError(t, st.Close())
@@ -333,15 +562,15 @@ func consentingContact(st *store.Store, i int) (store.OutboxEntry, error) {
 	if i%2 == 1 {
 		lang, text = "en", crashTextEN
 	}
-	c, _, err := st.EnsureContact(addr, fmt.Sprintf("person %d", i), lang)
+	c, _, err := st.EnsureContact(context.Background(), bot.MustParseAddress(addr), fmt.Sprintf("person %d", i), lang)
 	if err != nil {
 		return store.OutboxEntry{}, err
 	}
-	_, err = st.UpdateContact(c.ID, func(c *store.Contact) error {
+	_, err = st.UpdateContact(context.Background(), c.ID, func(c *store.Contact) error {
 		c.Consent, c.ConsentAt = true, time.Now().UTC()
 		return nil
 	})
-	return store.OutboxEntry{Channel: "telegram", To: addr, ContactID: c.ID, Text: text, Lang: lang, Kind: "broadcast"}, err
+	return store.OutboxEntry{Channel: "telegram", To: bot.MustParseAddress(addr), ContactID: c.ID, Text: text, Lang: lang, Kind: "broadcast"}, err
 }
 
 // broadcastState opens the store of a stopped bot and returns the broadcast
@@ -352,14 +581,32 @@ func broadcastState(t *testing.T, s crashSetup) (*store.Broadcast, int) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, st.Close()) }()
 	require.NoError(t, st.Check(), "the database is sound")
-	b, err := st.Broadcast(s.broadcastID)
+	b, err := st.Broadcast(context.Background(), s.broadcastID)
 	require.NoError(t, err)
-	depth, err := st.OutboxDepth()
-	require.NoError(t, err)
-	left := 0
-	for _, n := range depth {
-		left += n
+	left, reports := 0, 0
+	for _, bulk := range []bool{true, false} {
+		var after uint64
+		for {
+			page, err := st.PendingOutbox(context.Background(), bot.Telegram, bulk, after, 500)
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				switch {
+				case e.BroadcastID == s.broadcastID:
+					left++
+				case e.StatusOf == s.broadcastID:
+					reports++
+				default:
+					t.Errorf("an unexpected message in the outbox: %+v", e)
+				}
+				after = e.ID
+			}
+		}
 	}
+	// a progress report not yet sent is brought up to date, not followed by another
+	assert.LessOrEqual(t, reports, 1, "progress reports waiting")
 	return b, left
 }
 
@@ -454,7 +701,7 @@ func waitFor(t *testing.T, p *botProcess, timeout time.Duration, what string, co
 // doneReport is the coordinator's final report of a broadcast that reached everyone.
 func doneReport(t *testing.T, id uint64, sent int) string {
 	return catalog(t).Text("en", messages.BroadcastDone, map[string]any{
-		"ID": messages.Isolate(strconv.FormatUint(id, 10)), "Sent": messages.FormatNumber("en", sent),
+		"ID": messages.FormatID("en", id), "Sent": messages.FormatNumber("en", sent),
 		"Failed": messages.FormatNumber("en", 0), "Blocked": messages.FormatNumber("en", 0),
 	})
 }

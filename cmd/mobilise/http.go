@@ -17,6 +17,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"mobilise/bot"
+	"mobilise/bot/dashboard"
 	"mobilise/store"
 )
 
@@ -48,7 +49,7 @@ func checkHTTPAddr(addr string, public bool) error {
 // through: the admin socket in the data directory, always, and with --http
 // the /healthz and /metrics listener. Both stop when ctx ends or stop is
 // called; stop waits for them.
-func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, reg *prometheus.Registry, channels []bot.Channel) (stop func(), err error) {
+func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, reg *prometheus.Registry, channels []bot.Channel, dash http.Handler) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() {
@@ -75,11 +76,11 @@ func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	}
 	hlog := log.With("comp", "http")
 	srv := &http.Server{
-		Handler:           opsMux(st, reg, channels, hlog),
+		Handler:           opsMux(st, reg, channels, hlog, dash),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(hlog.Handler(), slog.LevelWarn),
 	}
-	hlog.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
+	hlog.Info("serving /healthz, /metrics and the dashboard", "addr", ln.Addr().String(), "dashboard", cfg.dashboardLogin())
 	wg.Go(func() { serveUntil(ctx, srv, ln, hlog) })
 	return stop, nil
 }
@@ -104,9 +105,12 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, log *slo
 	}
 }
 
-// opsMux serves /healthz and /metrics.
-func opsMux(st *store.Store, reg *prometheus.Registry, channels []bot.Channel, log *slog.Logger) *http.ServeMux {
+// opsMux serves /healthz and /metrics, and with dash the dashboard under /dashboard/.
+func opsMux(st *store.Store, reg *prometheus.Registry, channels []bot.Channel, log *slog.Logger, dash http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
+	if dash != nil {
+		mux.Handle(dashboard.Prefix+"/", dash)
+	}
 	mux.Handle("GET /healthz", healthHandler(st, channels))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -114,6 +118,18 @@ func opsMux(st *store.Store, reg *prometheus.Registry, channels []bot.Channel, l
 		EnableOpenMetrics: true,
 	}))
 	return mux
+}
+
+// channelHealth reports, for the dashboard, which channels are connected.
+func channelHealth(channels []bot.Channel) func() []dashboard.Health {
+	return func() []dashboard.Health {
+		out := make([]dashboard.Health, 0, len(channels))
+		for _, ch := range channels {
+			c, ok := ch.(connector)
+			out = append(out, dashboard.Health{Channel: ch.Name(), Connected: !ok || c.Connected()})
+		}
+		return out
+	}
 }
 
 // healthHandler answers 200 "ok" when the store is open and every channel is
@@ -127,7 +143,7 @@ func healthHandler(st *store.Store, channels []bot.Channel) http.Handler {
 		}
 		for _, ch := range channels {
 			if c, ok := ch.(connector); ok && !c.Connected() {
-				problems = append(problems, ch.Name()+": not connected")
+				problems = append(problems, string(ch.Name())+": not connected")
 			}
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -131,7 +132,7 @@ func TestLogsKeepPrivateDataOut(t *testing.T) {
 			assert.Contains(t, stdout.String(), "> "+phone)
 			st, err := store.Open(filepath.Join(data, dbFileName))
 			require.NoError(t, err)
-			insts, err := st.Institutions("")
+			insts, err := st.Institutions(context.Background(), "")
 			require.NoError(t, st.Close())
 			require.NoError(t, err)
 			require.Len(t, insts, 1, "the scenario registers an institution; transcript:\n%s", stdout.String())

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -20,8 +21,13 @@ import (
 	"golang.org/x/term"
 
 	"mobilise/bot"
+	"mobilise/bot/chat"
+	"mobilise/bot/coalition"
 	"mobilise/bot/console"
+	"mobilise/bot/dashboard"
+	"mobilise/bot/engine"
 	"mobilise/bot/outbox"
+	"mobilise/bot/schedule"
 	"mobilise/bot/telegram"
 	"mobilise/bot/whatsapp"
 	"mobilise/messages"
@@ -38,10 +44,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		switch args[0] {
 		case "backup":
 			return runBackup(args[1:], getenv, stdout, stderr)
+		case "compact":
+			return runCompact(args[1:], getenv, stdout, stderr)
 		case "export":
 			return runExport(ctx, args[1:], getenv, stdout, stderr)
 		case "stats":
 			return runStats(ctx, args[1:], getenv, stdout, stderr)
+		case "poster":
+			return runPoster(ctx, args[1:], getenv, stdout, stderr)
 		case "whatsapp":
 			return runWhatsApp(ctx, args[1:], getenv, stdout, stderr)
 		case "run":
@@ -83,17 +93,30 @@ func newLogger(cfg Config, w io.Writer, consoleMode bool) *slog.Logger {
 }
 
 // serve runs the bot until ctx is cancelled or, in the terminal chat, the input ends.
+//
+// The parts are built in the order they depend on each other: the store and
+// the words; the outbox's queue and the pacer of each platform account; the
+// channels, which send through the pacers; the coalition's operations,
+// which queue messages; the bot (the engine with its conversations), which
+// calls the operations; and the dispatcher, which sends what the queue
+// holds through the channels, asking the operations what to hold back.
 func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, stderr *os.File) error {
 	waLinked := whatsAppLinked(cfg)
 	consoleMode := cfg.Console || (cfg.TelegramToken == "" && !waLinked && !cfg.WhatsApp)
 	log := newLogger(cfg, stderr, consoleMode)
+	ctx, log, damage := guardCorruption(ctx, cfg.DataDir, log)
+	defer damage.stop()
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
 		return fmt.Errorf("loading time zone: %w", err)
 	}
-	st, err := store.Open(cfg.dbPath())
+	quiet, err := schedule.ParseQuietHours(cfg.QuietHours)
 	if err != nil {
 		return err
+	}
+	st, err := store.Open(cfg.dbPath())
+	if err != nil {
+		return damage.explain(err)
 	}
 	defer func() {
 		if err := st.Close(); err != nil {
@@ -104,44 +127,23 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 	if err != nil {
 		return fmt.Errorf("loading messages: %w", err)
 	}
-
-	// channels that show per-person command menus refresh them when a role changes
-	var refreshers []interface{ RefreshCommands(context.Context) error }
-	// the dispatcher needs the channels, which need the engine: it is assigned before anything runs
-	var disp *outbox.Dispatcher
-	quiet, err := bot.ParseQuietHours(cfg.QuietHours)
+	// the posters, PDFs and videos of calls to action, beside the database
+	files, err := store.OpenMediaFiles(store.MediaDir(cfg.dbPath()), 0)
 	if err != nil {
 		return err
 	}
-	opts := []bot.Option{
-		bot.WithLogger(log.With("comp", "bot")),
-		bot.WithLocation(loc),
-		bot.WithAdmins(cfg.Admins...),
-		bot.WithFloodLimit(cfg.FloodBurst, cfg.FloodEvery),
-		bot.WithQuietHours(quiet),
-		bot.WithApprovalThreshold(cfg.ApprovalThreshold),
-		bot.WithReminderGrace(cfg.ReminderGrace),
-		bot.WithSendPlan(bot.SendPlan{
-			Estimate: func(ch string, n int) time.Duration { return disp.Limits(ch).Estimate(n) },
-			Wake:     func() { disp.Wake() },
-			Resume:   func() { disp.Resume() },
-		}),
-		bot.WithRoleChangeHook(func(ctx context.Context) {
-			for _, r := range refreshers {
-				if err := r.RefreshCommands(ctx); err != nil {
-					log.Warn("refreshing command menus", "error", err)
-				}
-			}
-		}),
+
+	plan := outbox.Plan{bot.Telegram: outbox.TelegramLimits(), bot.WhatsApp: outbox.WhatsAppLimits()}
+	if cfg.TelegramPaid {
+		plan[bot.Telegram] = outbox.TelegramPaidLimits()
 	}
-	if !consoleMode {
-		// notices go through the outbox, at the platforms' pace; the terminal
-		// chat prints them at once, in the order of the conversation
-		opts = append(opts, bot.WithNotifier(func(ctx context.Context, n []bot.Notice) error { return disp.Notify(ctx, n) }))
-	}
-	svc := bot.New(st, cat, opts...)
+	wa := plan[bot.WhatsApp]
+	wa.MinGap, wa.MaxGap, wa.DailyCap = cfg.WhatsAppMinGap, cfg.WhatsAppMaxGap, cfg.WhatsAppDailyCap
+	plan[bot.WhatsApp] = wa
+	olog := log.With("comp", "outbox")
 
 	var channels []bot.Channel
+	var pacers []outbox.Option
 	if consoleMode {
 		interactive := false
 		if f, ok := stdin.(*os.File); ok {
@@ -152,25 +154,14 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			fmt.Fprintf(stdout, "mobilise — %s (console:%s). /start to begin, Ctrl-D to quit.\n", cfg.dbPath(), cfg.ConsoleUser)
 		}
 	}
-	outSenders := map[string]bot.Sender{}
 	if cfg.TelegramToken != "" {
-		tg, err := newTelegram(ctx, cfg, log, st, svc)
+		pacer := outbox.NewPacer(st, bot.Telegram, plan.Limits(bot.Telegram), outbox.PacerLogger(olog))
+		pacers = append(pacers, outbox.WithPacer(bot.Telegram, pacer))
+		tg, err := newTelegram(ctx, cfg, log, st, pacer, plan.Limits(bot.Telegram).Concurrency)
 		if err != nil {
 			return err
 		}
 		channels = append(channels, tg)
-		refreshers = append(refreshers, tg)
-		// the outbox paces Telegram itself: its sender hands every 429 back at once
-		// and keeps a connection per send in flight, not the default two
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = max(outbox.TelegramLimits().Concurrency, outbox.TelegramPaidLimits().Concurrency)
-		tgOut, err := telegram.New(cfg.TelegramToken, telegramOptions(cfg, log,
-			telegram.WithMaxThrottleWait(0),
-			telegram.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: tr}))...)
-		if err != nil {
-			return fmt.Errorf("telegram: %w", err)
-		}
-		outSenders[tgOut.Name()] = tgOut
 	}
 	if waLinked || cfg.WhatsApp {
 		d, err := whatsapp.OpenDevice(ctx, cfg.DataDir, log.With("comp", "whatsapp"))
@@ -178,59 +169,75 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			return fmt.Errorf("opening the WhatsApp session: %w", err)
 		}
 		defer d.Close()
-		wa, err := whatsapp.New(d,
-			whatsapp.WithLogger(log.With("comp", "whatsapp")),
-			whatsapp.WithAlerts(func(ctx context.Context, a whatsapp.Alert) {
-				if err := svc.AlertAdmins(ctx, whatsAppAlert(a.Kind), a.Detail, a.Expires); err != nil {
-					log.Error("alerting admins", "error", err)
-				}
-			}))
+		wa, err := whatsapp.New(d, whatsapp.WithLogger(log.With("comp", "whatsapp")), whatsapp.WithUploads(st))
 		if err != nil {
 			return fmt.Errorf("starting WhatsApp (link a number with: mobilise whatsapp link): %w", err)
 		}
 		channels = append(channels, wa)
 	}
+
 	reg := prometheus.NewRegistry()
 	m := instrument(reg, st)
+	names := make([]bot.ChannelName, 0, len(channels))
+	senders := map[bot.ChannelName]bot.Sender{}
+	coOpts := []coalition.Option{
+		coalition.WithLogger(log.With("comp", "coalition")),
+		coalition.WithLocation(loc),
+		coalition.WithAdmins(cfg.adminAddresses()...),
+		coalition.WithQuietHours(quiet),
+		coalition.WithApprovalThreshold(cfg.ApprovalThreshold),
+		coalition.WithReminderGrace(cfg.ReminderGrace),
+		coalition.WithEstimator(plan),
+		coalition.WithDashboard(cfg.dashboardLogin()),
+		// posters asked for in chat go beside the exports, in the data directory
+		coalition.WithPosters(filepath.Join(cfg.DataDir, "exports"), cfg.CoalitionAR, cfg.CoalitionEN),
+		coalition.WithMedia(files),
+	}
 	for _, ch := range channels {
-		svc.AddSender(m.sender(ch))
-		if _, ok := outSenders[ch.Name()]; !ok {
-			outSenders[ch.Name()] = ch
+		names = append(names, ch.Name())
+		senders[ch.Name()] = m.sender(ch)
+		if l, ok := bot.LinkerOf(ch); ok {
+			coOpts = append(coOpts, coalition.WithLinker(ch.Name(), l))
+		}
+		if _, ok := bot.EditorOf(ch); ok {
+			coOpts = append(coOpts, coalition.WithEditor(ch.Name()))
 		}
 	}
-	// the outbox's sends are counted too
-	for name, snd := range outSenders {
-		outSenders[name] = m.sender(snd)
+	queue := outbox.NewQueue(st, names...)
+	co := coalition.New(st, cat, queue, coOpts...)
+	engineOpts := []engine.Option{
+		engine.WithLogger(log.With("comp", "bot")),
+		engine.WithLocation(loc),
+		engine.WithFloodLimit(cfg.FloodBurst, cfg.FloodEvery),
+		// a script typing into the terminal is the operator, not a flood
+		engine.WithoutFloodLimit(bot.Console),
 	}
-	telegramLimits := outbox.TelegramLimits()
-	if cfg.TelegramPaid {
-		telegramLimits = outbox.TelegramPaidLimits()
-	}
-	waLimits := outbox.WhatsAppLimits()
-	waLimits.MinGap, waLimits.MaxGap, waLimits.DailyCap = cfg.WhatsAppMinGap, cfg.WhatsAppMaxGap, cfg.WhatsAppDailyCap
-	disp = outbox.New(st, outSenders,
-		outbox.WithLogger(log.With("comp", "outbox")),
+	b := chat.New(st, cat, co, queue, engineOpts...)
+	disp := outbox.NewDispatcher(queue, senders, append(pacers,
+		outbox.WithLogger(olog),
 		outbox.WithLocation(loc),
-		outbox.WithLimits("telegram", telegramLimits),
-		outbox.WithLimits("whatsapp", waLimits),
-		outbox.WithGate(func(now time.Time, e *store.OutboxEntry) time.Time { return svc.Hold(now, e.Urgent, e.Bulk) }),
-		outbox.WithOnGone(svc.MarkUnreachable),
-		outbox.WithOnProgress(func(id uint64) {
-			if err := svc.BroadcastProgress(context.WithoutCancel(ctx), id); err != nil {
-				log.Warn("reporting broadcast progress", "broadcast_id", id, "error", err)
-			}
-		}),
-	)
-	if err := svc.ResumeBroadcasts(); err != nil {
-		log.Error("resuming broadcasts", "error", err)
+		outbox.WithPlan(plan),
+		outbox.WithGate(co.Sending),
+		outbox.WithReporter(co),
+		outbox.WithMedia(files, co.Words()),
+	)...)
+	sched := newScheduler(loc, log.With("comp", "scheduler"), co)
+	dash, err := dashboard.New(dashboard.Config{Co: co, Cat: cat, Loc: loc, Log: log.With("comp", "dashboard"), Health: channelHealth(channels)})
+	if err != nil {
+		return fmt.Errorf("building the dashboard: %w", err)
 	}
-	sched := newScheduler(loc, log.With("comp", "scheduler"), svc)
-	stopOps, err := startOps(ctx, cfg, log, st, reg, channels)
+	stopOps, err := startOps(ctx, cfg, log, st, reg, channels, dash.Handler())
 	if err != nil {
 		return err
 	}
 	defer stopOps()
-	return runChannels(ctx, log, m.handler(svc), channels, consoleMode, disp.Run, sched.run)
+	h := m.handler(b)
+	return damage.explain(runChannels(ctx, log, func(ch bot.Channel) bot.Handler {
+		if ch.Name() == bot.Console {
+			return disp.Flushed(bot.Console, h)
+		}
+		return h
+	}, channels, consoleMode, disp.Run, sched.run, co.Broadcasts.Run, co.Posters.Run))
 }
 
 // telegramOptions are the options every Telegram client of the bot shares.
@@ -242,8 +249,15 @@ func telegramOptions(cfg Config, log *slog.Logger, more ...telegram.Option) []te
 	return append(opts, more...)
 }
 
-func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, svc *bot.Service) (*telegram.Channel, error) {
-	opts := telegramOptions(cfg, log, telegram.WithState(st), telegram.WithCommands(svc))
+// newTelegram builds the one Telegram channel that both receives and sends:
+// every 429 goes back to the outbox at once (the pacer waits it out for
+// every call on the token), and it keeps a connection per send in flight
+// and one for the long poll.
+func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, throttle bot.Throttle, sends int) (*telegram.Channel, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = sends + 2
+	opts := telegramOptions(cfg, log, telegram.WithState(st), telegram.WithUploads(st), telegram.WithThrottle(throttle),
+		telegram.WithMaxThrottleWait(0), telegram.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute, Transport: tr}))
 	if cfg.TelegramWebhook != "" {
 		secret, err := webhookSecret(cfg)
 		if err != nil {
@@ -255,6 +269,11 @@ func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.St
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
+	// started inside a 429's retry_after (kept in the store), the first
+	// call waits it out; the check's timeout starts after that
+	if err := throttle.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("telegram: waiting out a 429 from before the restart: %w", err)
+	}
 	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	name, err := tg.Check(checkCtx)
@@ -265,24 +284,10 @@ func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.St
 	return tg, nil
 }
 
-func whatsAppAlert(k whatsapp.AlertKind) bot.AlertKind {
-	switch k {
-	case whatsapp.AlertLoggedOut:
-		return bot.AlertWhatsAppLoggedOut
-	case whatsapp.AlertBanned:
-		return bot.AlertWhatsAppBanned
-	case whatsapp.AlertStreamReplaced:
-		return bot.AlertWhatsAppReplaced
-	case whatsapp.AlertSendBlocked:
-		return bot.AlertWhatsAppBlocked
-	default:
-		return bot.AlertWhatsAppConnect
-	}
-}
-
-// runChannels runs every channel, and the background loops beside them,
-// until ctx ends. In the terminal chat the end of input ends the program.
-func runChannels(ctx context.Context, log *slog.Logger, h bot.Handler, channels []bot.Channel, consoleMode bool, background ...func(context.Context) error) error {
+// runChannels runs every channel with the handler handlerFor gives it, and
+// the background loops beside them, until ctx ends. In the terminal chat the
+// end of input ends the program.
+func runChannels(ctx context.Context, log *slog.Logger, handlerFor func(bot.Channel) bot.Handler, channels []bot.Channel, consoleMode bool, background ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -301,7 +306,7 @@ func runChannels(ctx context.Context, log *slog.Logger, h bot.Handler, channels 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := ch.Run(ctx, h)
+			err := ch.Run(ctx, handlerFor(ch))
 			if errors.Is(err, whatsapp.ErrLoggedOut) {
 				// the admins have been told; the other channels go on
 				log.Error("whatsapp channel stopped: logged out")

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"mobilise/bot"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -64,7 +66,7 @@ func TestConsoleSession(t *testing.T) {
 	assert.Contains(t, res.stdout, "> /start\n", "a piped session echoes what was typed")
 	assert.Contains(t, res.stdout, "< "+strings.SplitN(cat.Text("ar", messages.StartGreeting, nil), "\n", 2)[0])
 	assert.Contains(t, res.stdout, "< "+cat.Text("ar", messages.StartReady, nil))
-	assert.Contains(t, res.stdout, "<   1. "+cat.Text("ar", messages.MenuCampaigns, nil), "the main menu, numbered")
+	assert.Contains(t, res.stdout, "<   ١. "+cat.Text("ar", messages.MenuCampaigns, nil), "the main menu, numbered in the digits of its language")
 	assert.Empty(t, res.stderr, "no routine logs in the terminal chat")
 	assert.FileExists(t, filepath.Join(data, "mobilise.db"))
 
@@ -242,15 +244,15 @@ func TestBackup(t *testing.T) {
 	st, err := store.Open(file)
 	require.NoError(t, err)
 	defer st.Close()
-	c, err := st.ContactByAddress("console:user")
+	c, err := st.ContactByAddress(context.Background(), bot.MustParseAddress("console:user"))
 	require.NoError(t, err)
 	assert.True(t, c.Consent)
 	assert.Equal(t, "ramallah", c.Governorate)
 	assert.Equal(t, "ar", c.Lang)
 	require.NoError(t, st.Check())
 
-	res = runMain(t, context.Background(), []string{"backup"}, env, "")
-	assert.Equal(t, 2, res.code, "no file named")
+	res = runMain(t, context.Background(), []string{"backup", file, "second"}, env, "")
+	assert.Equal(t, 2, res.code, "two files named")
 	assert.Contains(t, res.stderr, "Usage: mobilise backup")
 }
 

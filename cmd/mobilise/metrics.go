@@ -57,27 +57,44 @@ func instrument(reg *prometheus.Registry, st *store.Store) *metrics {
 	return m
 }
 
-// handler counts and times each call of next, labelled by the sender's channel.
+// handler counts and times each call of next, labelled by the sender's
+// channel. The wrapper offers Unwrap, so the bot's menus and alerts are
+// still found behind it (bot.DirectoryOf, bot.AlerterOf).
 func (m *metrics) handler(next bot.Handler) bot.Handler {
-	return bot.HandlerFunc(func(ctx context.Context, in bot.Incoming) {
-		start := time.Now()
-		m.updates.WithLabelValues(in.From.Channel).Inc()
-		next.HandleIncoming(ctx, in)
-		m.latency.WithLabelValues(in.From.Channel).Observe(time.Since(start).Seconds())
-	})
+	return &timedHandler{next: next, m: m}
 }
 
-// sender wraps s to count the outcome of each Send. The wrapper keeps s's
-// Linker, since the engine asks senders for share links.
+// timedHandler counts and times the handling of each update.
+type timedHandler struct {
+	next bot.Handler
+	m    *metrics
+}
+
+// HandleIncoming hands in to the wrapped handler, counting and timing it.
+func (h *timedHandler) HandleIncoming(ctx context.Context, in bot.Incoming) error {
+	start := time.Now()
+	ch := string(in.From.Channel)
+	h.m.updates.WithLabelValues(ch).Inc()
+	err := h.next.HandleIncoming(ctx, in)
+	h.m.latency.WithLabelValues(ch).Observe(time.Since(start).Seconds())
+	return err
+}
+
+// Unwrap returns the wrapped handler.
+func (h *timedHandler) Unwrap() bot.Handler { return h.next }
+
+// sender wraps s to count the outcome of each Send and Edit. The wrapper
+// forwards Edit, and offers Unwrap for every other capability (share links).
 func (m *metrics) sender(s bot.Sender) bot.Sender {
 	// series exist from the start, so rates work from the first scrape
-	m.updates.WithLabelValues(s.Name())
+	name := string(s.Name())
+	m.updates.WithLabelValues(name)
 	for _, o := range []string{outcomeSent, outcomeFailed, outcomeBlocked, outcomeRateLimited} {
-		m.sends.WithLabelValues(s.Name(), o)
+		m.sends.WithLabelValues(name, o)
 	}
 	cs := &countingSender{Sender: s, sends: m.sends}
-	if l, ok := s.(bot.Linker); ok {
-		return &countingLinker{countingSender: cs, Linker: l}
+	if ed, ok := bot.EditorOf(s); ok {
+		return &countingEditor{countingSender: cs, ed: ed}
 	}
 	return cs
 }
@@ -91,14 +108,24 @@ type countingSender struct {
 // Send sends through the wrapped sender and counts the outcome.
 func (c *countingSender) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	id, err := c.Sender.Send(ctx, msg)
-	c.sends.WithLabelValues(c.Name(), sendOutcome(err)).Inc()
+	c.sends.WithLabelValues(string(c.Name()), sendOutcome(err)).Inc()
 	return id, err
 }
 
-// countingLinker is a countingSender over a channel that makes share links.
-type countingLinker struct {
+// Unwrap returns the wrapped sender, for the capabilities the wrapper does not forward.
+func (c *countingSender) Unwrap() bot.Sender { return c.Sender }
+
+// countingEditor is a countingSender over a channel that edits messages it sent.
+type countingEditor struct {
 	*countingSender
-	bot.Linker
+	ed bot.Editor
+}
+
+// Edit edits through the wrapped channel and counts the outcome.
+func (c *countingEditor) Edit(ctx context.Context, messageID string, msg bot.Outgoing) error {
+	err := c.ed.Edit(ctx, messageID, msg)
+	c.sends.WithLabelValues(string(c.Name()), sendOutcome(err)).Inc()
+	return err
 }
 
 // sendOutcome sorts a Send error into the outcome label.
@@ -152,14 +179,15 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	if depth, err := c.st.OutboxDepth(); err != nil {
+	ctx := context.Background()
+	if depth, err := c.st.OutboxDepth(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.outbox, err)
 	} else {
 		for channel, n := range depth {
-			gauge(c.outbox, float64(n), channel)
+			gauge(c.outbox, float64(n), string(channel))
 		}
 	}
-	if rems, err := c.st.Reminders(); err != nil {
+	if rems, err := c.st.Reminders(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.reminders, err)
 	} else {
 		n := 0
@@ -181,12 +209,13 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *storeCollector) collectCampaigns(gauge func(d *prometheus.Desc, v float64, labels ...string)) error {
-	camps, err := c.st.Campaigns()
+	ctx := context.Background()
+	camps, err := c.st.Campaigns(ctx)
 	if err != nil {
 		return err
 	}
 	for _, cp := range camps {
-		n, err := c.st.Counts(cp.ID)
+		n, err := c.st.Counts(ctx, cp.ID)
 		if err != nil {
 			return fmt.Errorf("campaign %s: %w", cp.Code, err)
 		}

@@ -32,13 +32,13 @@ import (
 // opsChannel is a channel for the operations tests: Send answers with the
 // queued errors in turn, and Connected reports what the test sets.
 type opsChannel struct {
-	name      string
+	name      bot.ChannelName
 	mu        sync.Mutex
 	errs      []error
 	connected atomic.Bool
 }
 
-func (c *opsChannel) Name() string                                 { return c.name }
+func (c *opsChannel) Name() bot.ChannelName                        { return c.name }
 func (c *opsChannel) Run(ctx context.Context, _ bot.Handler) error { <-ctx.Done(); return nil }
 func (c *opsChannel) Send(context.Context, bot.Outgoing) (string, error) {
 	c.mu.Lock()
@@ -84,41 +84,41 @@ const (
 // person was forgotten), sign-ups, a queued message and a reminder.
 func opsSeed(t *testing.T, st *store.Store) {
 	t.Helper()
-	require.NoError(t, st.CreateInstitution(&store.Institution{
+	require.NoError(t, st.CreateInstitution(context.Background(), &store.Institution{
 		NameAR: "مركز السلام", NameEN: "Peace Center", Field: "reconciliation", Governorates: []string{"nablus", "jenin"},
 		ContactPerson: opsInstContact, Phone: opsInstPhone, Email: opsInstEmail, Status: store.InstitutionApproved,
 	}))
-	require.NoError(t, st.CreateInstitution(&store.Institution{NameAR: "جمعية", Field: "youth", Status: store.InstitutionPending}))
+	require.NoError(t, st.CreateInstitution(context.Background(), &store.Institution{NameAR: "جمعية", Field: "youth", Status: store.InstitutionPending}))
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	peace := &store.Campaign{Code: "peace", TitleAR: "عهد السلام", Kind: store.KindBoth, Target: 100, StartAt: start}
-	require.NoError(t, st.CreateCampaign(peace))
+	require.NoError(t, st.CreateCampaign(context.Background(), peace))
 	quiet := &store.Campaign{Code: "quiet", TitleAR: "هدوء", Kind: store.KindPledge, StartAt: start, Closed: true}
-	require.NoError(t, st.CreateCampaign(quiet))
+	require.NoError(t, st.CreateCampaign(context.Background(), quiet))
 
-	wa, _, err := st.EnsureContact("whatsapp:"+opsPhone, opsPersonName, "ar")
+	wa, _, err := st.EnsureContact(context.Background(), bot.Address{Channel: bot.WhatsApp, ID: opsPhone}, opsPersonName, "ar")
 	require.NoError(t, err)
-	_, err = st.UpdateContact(wa.ID, func(c *store.Contact) error { c.Consent = true; return nil })
+	_, err = st.UpdateContact(context.Background(), wa.ID, func(c *store.Contact) error { c.Consent = true; return nil })
 	require.NoError(t, err)
-	tg, _, err := st.EnsureContact("telegram:555", "Omar", "en")
+	tg, _, err := st.EnsureContact(context.Background(), bot.MustParseAddress("telegram:555"), "Omar", "en")
 	require.NoError(t, err)
-	_, err = st.UpdateContact(tg.ID, func(c *store.Contact) error { c.Stopped = true; return nil })
+	_, err = st.UpdateContact(context.Background(), tg.ID, func(c *store.Contact) error { c.Stopped = true; return nil })
 	require.NoError(t, err)
-	gone, _, err := st.EnsureContact("telegram:777", "Gone", "ar")
+	gone, _, err := st.EnsureContact(context.Background(), bot.MustParseAddress("telegram:777"), "Gone", "ar")
 	require.NoError(t, err)
 
 	at := time.Date(2026, 2, 3, 10, 11, 12, 0, time.UTC)
-	_, err = st.AddPledge(store.Pledge{CampaignID: peace.ID, ContactID: wa.ID, At: at, Channel: "whatsapp", Governorate: "nablus", Lang: "ar"})
+	_, err = st.AddPledge(context.Background(), store.Pledge{CampaignID: peace.ID, ContactID: wa.ID, At: at, Channel: "whatsapp", Governorate: "nablus", Lang: "ar"})
 	require.NoError(t, err)
-	_, err = st.AddPledge(store.Pledge{CampaignID: peace.ID, ContactID: tg.ID, At: at, Channel: "telegram", Lang: "en", ReferredBy: wa.ID})
+	_, err = st.AddPledge(context.Background(), store.Pledge{CampaignID: peace.ID, ContactID: tg.ID, At: at, Channel: "telegram", Lang: "en", ReferredBy: wa.ID})
 	require.NoError(t, err)
-	_, err = st.AddPledge(store.Pledge{CampaignID: peace.ID, ContactID: gone.ID, At: at, Channel: "telegram"})
+	_, err = st.AddPledge(context.Background(), store.Pledge{CampaignID: peace.ID, ContactID: gone.ID, At: at, Channel: "telegram"})
 	require.NoError(t, err)
-	require.NoError(t, st.ForgetContact(gone.ID))
-	_, err = st.AddSignup(store.Signup{CampaignID: peace.ID, ContactID: wa.ID, At: at, Channel: "whatsapp", Governorate: "nablus", Lang: "ar"})
+	require.NoError(t, st.ForgetContact(context.Background(), gone.ID))
+	_, err = st.AddSignup(context.Background(), store.Signup{CampaignID: peace.ID, ContactID: wa.ID, At: at, Channel: "whatsapp", Governorate: "nablus", Lang: "ar"})
 	require.NoError(t, err)
 
-	require.NoError(t, st.Enqueue(store.OutboxEntry{To: "whatsapp:" + opsPhone, ContactID: wa.ID, Text: "hello"}))
-	require.NoError(t, st.CreateReminder(&store.Reminder{
+	require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.Address{Channel: bot.WhatsApp, ID: opsPhone}, ContactID: wa.ID, Text: "hello"}))
+	require.NoError(t, st.CreateReminder(context.Background(), &store.Reminder{
 		TextAR: "تذكير", Audience: store.Audience{Kind: store.AudienceEveryone},
 		Spec: "0 10 * * 5", NextFireAt: at.Add(24 * time.Hour), Kind: store.ReminderCustom,
 	}))
@@ -174,19 +174,19 @@ func TestMetricsScrape(t *testing.T) {
 	handled := 0
 	reg := prometheus.NewRegistry()
 	m := instrument(reg, st)
-	h := m.handler(bot.HandlerFunc(func(context.Context, bot.Incoming) { handled++ }))
+	h := m.handler(bot.HandlerFunc(func(context.Context, bot.Incoming) error { handled++; return nil }))
 	senders := []bot.Sender{m.sender(tg), m.sender(wa)}
 
-	_, isLinker := senders[0].(bot.Linker)
+	_, isLinker := bot.LinkerOf(senders[0])
 	assert.True(t, isLinker, "the decorator keeps Telegram's share links")
-	_, isLinker = senders[1].(bot.Linker)
+	_, isLinker = bot.LinkerOf(senders[1])
 	assert.False(t, isLinker, "and adds none where there were none")
-	assert.Equal(t, "telegram", senders[0].Name())
+	assert.Equal(t, bot.Telegram, senders[0].Name())
 
 	for range 3 {
-		h.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "telegram", ID: "1"}, Text: "hi"})
+		require.NoError(t, h.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "telegram", ID: "1"}, Text: "hi"}))
 	}
-	h.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "whatsapp", ID: opsPhone}, Text: "hi"})
+	require.NoError(t, h.HandleIncoming(context.Background(), bot.Incoming{From: bot.Address{Channel: "whatsapp", ID: opsPhone}, Text: "hi"}))
 	assert.Equal(t, 4, handled)
 	var sendErrs []error
 	for range 5 {
@@ -195,7 +195,7 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	assert.ErrorIs(t, sendErrs[1], bot.ErrRecipientGone, "errors pass through unchanged")
 
-	srv := httptest.NewServer(opsMux(st, reg, []bot.Channel{tg, wa}, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(opsMux(st, reg, []bot.Channel{tg, wa}, slog.New(slog.DiscardHandler), nil))
 	t.Cleanup(srv.Close)
 	resp, err := http.Get(srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -222,7 +222,7 @@ func TestMetricsScrape(t *testing.T) {
 	assert.NotContains(t, fams, "promhttp_metric_handler_requests_total", "its own registry, not the global default")
 
 	// the figures from the store are read at each scrape
-	_, err = st.AddSignup(store.Signup{CampaignID: 1, ContactID: 2})
+	_, err = st.AddSignup(context.Background(), store.Signup{CampaignID: 1, ContactID: 2})
 	require.NoError(t, err)
 	resp2, err := http.Get(srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestMetricsScrapeFailsOnAClosedStore(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	instrument(reg, st)
 	require.NoError(t, st.Close())
-	srv := httptest.NewServer(opsMux(st, reg, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(opsMux(st, reg, nil, slog.New(slog.DiscardHandler), nil))
 	t.Cleanup(srv.Close)
 	resp, err := http.Get(srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -252,7 +252,7 @@ func TestHealthz(t *testing.T) {
 	wa := &opsChannel{name: "whatsapp"}
 	wa.connected.Store(true)
 	channels := []bot.Channel{plainChannel{tg}, wa}
-	srv := httptest.NewServer(opsMux(st, prometheus.NewRegistry(), channels, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(opsMux(st, prometheus.NewRegistry(), channels, slog.New(slog.DiscardHandler), nil))
 	t.Cleanup(srv.Close)
 	get := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/healthz")
@@ -298,7 +298,7 @@ func TestStartOpsServesAndStops(t *testing.T) {
 	instrument(reg, st)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop, err := startOps(ctx, cfg, log, st, reg, nil)
+	stop, err := startOps(ctx, cfg, log, st, reg, nil, nil)
 	require.NoError(t, err)
 
 	var addr string
@@ -325,7 +325,7 @@ func TestStartOpsServesAndStops(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "the socket file goes with the listener")
 
 	cfg.HTTPAddr = addr
-	ln, err := startOps(ctx, cfg, log, st, reg, nil)
+	ln, err := startOps(ctx, cfg, log, st, reg, nil, nil)
 	require.NoError(t, err, "the address is free again")
 	ln()
 }
@@ -336,7 +336,7 @@ func TestStartOpsWarnsOfAnOpenDataDirectory(t *testing.T) {
 	logs := &syncWriter{}
 	cfg := defaultConfig()
 	cfg.DataDir = dir
-	stop, err := startOps(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), st, prometheus.NewRegistry(), nil)
+	stop, err := startOps(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), st, prometheus.NewRegistry(), nil, nil)
 	require.NoError(t, err)
 	stop()
 	assert.Contains(t, logs.String(), "chmod 700")
@@ -358,4 +358,33 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// editingChannel is an opsChannel that edits messages, as Telegram does.
+type editingChannel struct {
+	opsLinkingChannel
+	edits atomic.Int32
+}
+
+func (c *editingChannel) Edit(context.Context, string, bot.Outgoing) error {
+	c.edits.Add(1)
+	return nil
+}
+
+// TestSenderWrapperKeepsEveryCapability checks that the metrics wrapper
+// main puts around each channel offers what the channel offers: without
+// Editor, a broadcast's progress would never be edited in place.
+func TestSenderWrapperKeepsEveryCapability(t *testing.T) {
+	st, _ := opsStore(t)
+	m := instrument(prometheus.NewRegistry(), st)
+	tg := &editingChannel{opsLinkingChannel: opsLinkingChannel{opsChannel{name: bot.Telegram}}}
+	wrapped := m.sender(tg)
+	ed, ok := bot.EditorOf(wrapped)
+	require.True(t, ok, "the wrapper still edits")
+	require.NoError(t, ed.Edit(context.Background(), "1", bot.Outgoing{To: bot.Address{Channel: bot.Telegram, ID: "1"}, Text: "x"}))
+	assert.Equal(t, int32(1), tg.edits.Load(), "through to the channel")
+	_, ok = bot.LinkerOf(wrapped)
+	assert.True(t, ok, "and makes share links")
+	_, ok = bot.EditorOf(m.sender(&opsChannel{name: bot.WhatsApp}))
+	assert.False(t, ok, "and invents nothing")
 }

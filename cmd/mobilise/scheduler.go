@@ -7,33 +7,36 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"mobilise/bot"
+	"mobilise/bot/coalition"
 )
 
-// scheduler runs the engine's periodic jobs: due reminders and the opening
-// and closing of campaigns. The schedules themselves live in the store, so a
+// scheduler runs the engine's periodic jobs: due reminders, the opening
+// and closing of campaigns, and the question after an event. The schedules themselves live in the store, so a
 // restart loses nothing: the jobs run once at start-up, then every minute.
 type scheduler struct {
 	cron *cron.Cron
 	log  *slog.Logger
-	svc  *bot.Service
+	co   *coalition.Coalition
 }
 
-func newScheduler(loc *time.Location, log *slog.Logger, svc *bot.Service) *scheduler {
+func newScheduler(loc *time.Location, log *slog.Logger, co *coalition.Coalition) *scheduler {
 	cl := cronLogger{log}
 	return &scheduler{
 		cron: cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl))),
 		log:  log,
-		svc:  svc,
+		co:   co,
 	}
 }
 
 func (s *scheduler) tick(ctx context.Context) {
-	if err := s.svc.FireDueReminders(ctx); err != nil {
+	if err := s.co.Reminders.FireDue(ctx); err != nil {
 		s.log.Error("firing reminders", "error", err)
 	}
-	if err := s.svc.RunLifecycle(ctx); err != nil {
+	if err := s.co.Campaigns.RunLifecycle(ctx); err != nil {
 		s.log.Error("opening and closing campaigns", "error", err)
+	}
+	if err := s.co.Polls.RunFollowUps(ctx); err != nil {
+		s.log.Error("asking after events whether people came", "error", err)
 	}
 }
 

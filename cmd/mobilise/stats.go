@@ -89,12 +89,12 @@ the bot runs.
 
 func gatherStats(st *store.Store) (*statsReport, error) {
 	rep := &statsReport{Campaigns: []campaignFigures{}, Institutions: map[string]int{}}
-	camps, err := st.Campaigns()
+	camps, err := st.Campaigns(context.Background())
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range camps {
-		s, err := st.CampaignStats(c.ID)
+		s, err := st.CampaignStats(context.Background(), c.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func gatherStats(st *store.Store) (*statsReport, error) {
 			Pledges: s.Pledges, Signups: s.Signups, Referred: s.Referred,
 		})
 	}
-	err = st.Contacts(func(c *store.Contact) error {
+	err = st.Contacts(context.Background(), func(c *store.Contact) error {
 		rep.Contacts.Total++
 		switch {
 		case c.Stopped:
@@ -122,7 +122,7 @@ func gatherStats(st *store.Store) (*statsReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counting contacts: %w", err)
 	}
-	insts, err := st.Institutions("")
+	insts, err := st.Institutions(context.Background(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +132,13 @@ func gatherStats(st *store.Store) (*statsReport, error) {
 	for _, in := range insts {
 		rep.Institutions[string(in.Status)]++
 	}
-	if rep.Outbox, err = st.OutboxDepth(); err != nil {
+	depth, err := st.OutboxDepth(context.Background())
+	if err != nil {
 		return nil, err
+	}
+	rep.Outbox = map[string]int{}
+	for ch, n := range depth {
+		rep.Outbox[string(ch)] = n
 	}
 	return rep, nil
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -71,6 +72,12 @@ func runWhatsApp(ctx context.Context, args []string, getenv func(string) string,
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	for _, path := range whatsAppSessionFiles(cfg.DataDir) {
+		if err := checkSecretFile(path); err != nil {
+			fmt.Fprintln(stderr, "mobilise whatsapp:", err)
+			return 1
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		fmt.Fprintln(stderr, "mobilise whatsapp:", err)
 		return 1
@@ -110,13 +117,23 @@ func runWhatsApp(ctx context.Context, args []string, getenv func(string) string,
 	return 2
 }
 
+// webhookSecretName is the file in the data directory that keeps the
+// generated webhook secret.
+const webhookSecretName = "telegram-webhook-secret"
+
 // webhookSecret is the secret Telegram sends with each webhook call: from the
-// environment, or generated once and kept in the data directory.
+// environment or config, or generated once and kept in the data directory,
+// in a file only the bot's user may read. A kept secret that others could
+// read is refused: it may have been read already (delete the file and a new
+// secret is made and given to Telegram at start).
 func webhookSecret(cfg Config) (string, error) {
 	if cfg.TelegramSecret != "" {
 		return cfg.TelegramSecret, nil
 	}
-	path := filepath.Join(cfg.DataDir, "telegram-webhook-secret")
+	path := filepath.Join(cfg.DataDir, webhookSecretName)
+	if err := checkSecretFile(path); err != nil {
+		return "", fmt.Errorf("the webhook secret: %w (or delete it: a new secret is made at start)", err)
+	}
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -126,8 +143,27 @@ func webhookSecret(cfg Config) (string, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return "", fmt.Errorf("creating the data directory: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+	// a new private file renamed into place: WriteFile would keep the mode
+	// of a file already there, and the umask could widen a new one's
+	f, err := os.CreateTemp(cfg.DataDir, webhookSecretName+".tmp-*")
+	if err != nil {
 		return "", fmt.Errorf("saving the webhook secret: %w", err)
 	}
+	_, err = f.WriteString(secret + "\n")
+	err = errors.Join(err, f.Chmod(0o600), f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return "", errors.Join(fmt.Errorf("saving the webhook secret: %w", err), removeIfExists(f.Name()))
+	}
 	return secret, nil
+}
+
+// removeIfExists removes path, if it is there.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
