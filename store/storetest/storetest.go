@@ -27,6 +27,10 @@ const Campaigns = 5
 // buildChunk is how many people one transaction of Build writes.
 const buildChunk = 2_000
 
+// Institution is the ID of the approved member institution Build creates,
+// which its members (Person) represent.
+const Institution = 1
+
 // At is the time the people of Build arrived, consented and pledged.
 var At = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
@@ -34,7 +38,8 @@ var At = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // all; five in nine also on WhatsApp, which they prefer; one in twenty
 // without consent and one in twenty stopped (so nine in ten can be
 // reached); the sixteen governorates in turn; one in seven reading
-// English; one in a thousand a member.
+// English; one in a thousand a member, the representative of Build's one
+// member institution (Institution).
 func Person(i int) store.Contact {
 	c := store.Contact{
 		Addresses:   []bot.Address{{Channel: bot.Telegram, ID: fmt.Sprintf("%d", 5_000_000_000+i)}},
@@ -56,7 +61,7 @@ func Person(i int) store.Contact {
 		c.Lang = "en"
 	}
 	if i%1000 == 0 {
-		c.Role = store.RoleMember
+		c.Role, c.InstitutionID = store.RoleMember, Institution
 	}
 	return c
 }
@@ -79,6 +84,11 @@ func Build(tb testing.TB, path string, n int) {
 		tb.Fatalf("opening %s: %v", path, err)
 	}
 	st.DB().NoSync = true
+	inst := &store.Institution{NameAR: "جمعية السلام", Field: messages.Fields()[0], Governorates: []string{messages.Governorates()[0]},
+		ContactPerson: "سمر", Status: store.InstitutionApproved}
+	if err := st.CreateInstitution(ctx, inst); err != nil || inst.ID != Institution {
+		tb.Fatalf("creating the member institution: %v (id %d)", err, inst.ID)
+	}
 	var campaigns []uint64
 	for i := range Campaigns {
 		c := &store.Campaign{Code: fmt.Sprintf("c%d", i+1), TitleAR: "عهد السلام", TitleEN: "The peace pledge",
@@ -99,6 +109,7 @@ func Build(tb testing.TB, path string, n int) {
 				if _, err := st.UpdateContact(ctx, c.ID, func(c *store.Contact) error {
 					c.Addresses, c.Consent, c.ConsentAt, c.Stopped = p.Addresses, p.Consent, p.ConsentAt, p.Stopped
 					c.Governorate, c.OnboardedAt, c.Role, c.PreferredChannel = p.Governorate, p.OnboardedAt, p.Role, p.PreferredChannel
+					c.InstitutionID = p.InstitutionID
 					return nil
 				}); err != nil {
 					return err
