@@ -1,0 +1,5 @@
+DROP TABLE pledges;
+DROP TABLE campaign_counts;
+DROP TABLE campaigns;
+DROP TABLE addresses;
+DROP TABLE contacts;

@@ -1,0 +1,4 @@
+DROP TRIGGER outbox_queued ON outbox;
+DROP FUNCTION outbox_notify();
+DROP TABLE outbox;
+DROP TABLE broadcasts;

@@ -1,0 +1,188 @@
+// Package postgres keeps the bot's data in PostgreSQL, behind the same
+// operations, types and errors as the bbolt store (package store), so one
+// installation can run on a database server shared by several instances.
+// It holds a first part of the store's operations: people and their
+// consent, campaigns, pledges and their counters, the audience counts a
+// broadcast's preview shows, and the outbox with its broadcasts.
+//
+// Schema, migration 2 (migrations/NNNN_name.up.sql, applied by Open with
+// golang-migrate, which records the version in schema_migrations):
+//
+//	contacts         id identity PK                 one person. record is the whole Contact as JSON (the
+//	                                                snake_case tags of store.Contact); the other columns are
+//	                                                derived from it on every write, for audiences to read:
+//	                 ref_code UNIQUE                the person's share code (contacts_ref_code_key)
+//	                 reachable                      consented, not stopped, and an address not marked unreachable
+//	                 preferred_channel, reach_channels   the reach signature: preferred channel and the channels of
+//	                                                the usable addresses, in order, each once
+//	                 governorate, lang, member      audience segments: lang as messages reads it ("ar" unless
+//	                                                English), member when the person represents an institution
+//	                 partial indexes on governorate, lang and member, WHERE reachable
+//	addresses        address PK → contact_id        one contact per address (addresses_pkey); "channel:id"
+//	campaigns        id identity PK, code UNIQUE    record is the Campaign as JSON; code lower case (campaigns_code_key)
+//	campaign_counts  campaign_id PK → campaigns     Counts, moved in the transaction of every pledge: the row's lock
+//	                                                orders the pledges of one campaign, so the count a pledge sees is exact
+//	pledges          (campaign_id, contact_id) PK   one pledge per person per campaign (pledges_pkey);
+//	                                                pledges_contact_idx finds a person's pledges
+//	broadcasts       id identity PK                 record is the Broadcast as JSON, its counters moved in the
+//	                                                transaction that removes each of its outbox entries
+//	outbox           id PK from outbox_id_seq       one message to send; id orders every message ever queued.
+//	                 channel, lane                  lane 0 notices, 1 bulk, 2 parked (a suspended broadcast's);
+//	                                                outbox_lane_idx (channel, lane, id) is the dispatchers' scan
+//	                 broadcast_id, counts           the broadcast the entry names, and whether it counts towards it
+//	                                                (QueueBroadcast's entries); outbox_broadcast_idx lists those
+//	                 text_ref                       "ar"/"en": the text is the broadcast's TextAR/TextEN, read when sent
+//	                 entry                          the rest of the OutboxEntry as JSON
+//	                 attempts, not_before, started, last_error   the entry's fields a dispatcher changes
+//	                 lease_until                    set by ClaimOutbox: until then no other claim takes the entry;
+//	                                                a claim not acknowledged by then is taken again
+//
+// An insert into outbox notifies "mobilise_outbox" with the channel's name
+// (trigger outbox_queued, once per channel per statement, delivered when
+// the transaction commits): ListenOutbox wakes on it.
+//
+// Every operation runs in a transaction of its own at READ COMMITTED, or
+// joins the one InTx put in its context. Each takes the row locks its rule
+// needs (the campaign's counter row, a contact's row, a broadcast's row),
+// and uniqueness is the constraints' to enforce, so concurrent instances
+// keep the same rules as one bbolt file does.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"mobilise/store"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// migrationFiles are the schema's migrations, NNNN_name.up.sql and .down.sql.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// SchemaVersion is the newest migration this program knows.
+const SchemaVersion = 2
+
+// ErrUnsupported means the operation, or the audience asked for, is one
+// the PostgreSQL store does not have yet.
+var ErrUnsupported = errors.New("not supported by the PostgreSQL store yet")
+
+// Store is the bot's PostgreSQL database. Its methods are safe for
+// concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+type options struct {
+	now      func() time.Time
+	maxConns int32
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithNow sets the clock for the times the store stamps itself, as
+// store.WithNow does, and for outbox leases. Default time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithMaxConns sets how many connections the pool opens at most; default 16.
+func WithMaxConns(n int32) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxConns = n
+		}
+	}
+}
+
+// Open connects to the database at url (postgres://…) and applies the
+// pending migrations. A database whose schema is newer than this program's
+// gives an error wrapping store.ErrSchemaTooNew.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, maxConns: 16}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+	}
+	cfg.MaxConns = o.maxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+	}
+	s := &Store{pool: pool, now: o.now}
+	if err := s.migrateUp(); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the pool's connections, once the calls in flight return.
+func (s *Store) Close() { s.pool.Close() }
+
+// migrateUp applies the pending migrations.
+func (s *Store) migrateUp() (err error) {
+	m, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		srcErr, dbErr := m.Close()
+		err = errors.Join(err, srcErr, dbErr)
+	}()
+	if v, dirty, err := m.Version(); err == nil && (v > SchemaVersion || dirty) {
+		if dirty {
+			return fmt.Errorf("migration %d failed half-way: repair the schema and run `migrate force`", v)
+		}
+		return fmt.Errorf("schema version %d: %w", v, store.ErrSchemaTooNew)
+	} else if err != nil && !errors.Is(err, migrate.ErrNilVersion) {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return nil
+}
+
+// migrator opens golang-migrate on the embedded migrations, over a
+// database/sql connection of its own made from the pool's configuration.
+// It takes an advisory lock while it migrates, so instances starting
+// together migrate once.
+func (s *Store) migrator() (*migrate.Migrate, error) {
+	src, err := iofs.New(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading migrations: %w", err)
+	}
+	db := stdlib.OpenDB(*s.pool.Config().ConnConfig)
+	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("preparing migrations: %w", err), db.Close(), src.Close())
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("preparing migrations: %w", err), drv.Close(), src.Close())
+	}
+	return m, nil
+}
