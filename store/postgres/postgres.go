@@ -41,6 +41,10 @@
 // (trigger outbox_queued, once per channel per statement, delivered when
 // the transaction commits): ListenOutbox wakes on it.
 //
+// Records in JSON keep times to the nanosecond; times in columns (a
+// pledge's At, an entry's NotBefore and Started, leases) to the
+// microsecond, as PostgreSQL keeps them.
+//
 // Every operation runs in a transaction of its own at READ COMMITTED, or
 // joins the one InTx put in its context. Each takes the row locks its rule
 // needs (the campaign's counter row, a contact's row, a broadcast's row),

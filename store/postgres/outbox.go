@@ -1,0 +1,671 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"mobilise/bot"
+	"mobilise/store"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Outbox lanes, as in the bbolt store: a channel's dispatcher drains
+// notices before bulk messages; parked entries belong to a suspended
+// broadcast and no dispatcher reads them.
+const (
+	laneNotice = 0
+	laneBulk   = 1
+	laneParked = 2
+)
+
+// queueChunk is how many outbox entries one QueueBroadcast transaction
+// writes, as in the bbolt store.
+const queueChunk = 10_000
+
+// notifyChannel is the channel of the notifications the outbox trigger sends.
+const notifyChannel = "mobilise_outbox"
+
+// lane is the entry's outbox lane.
+func lane(e *store.OutboxEntry) int16 {
+	switch {
+	case e.Parked:
+		return laneParked
+	case e.Bulk:
+		return laneBulk
+	}
+	return laneNotice
+}
+
+// prepareEntry checks an entry before it is queued and fills Channel from
+// To, as the bbolt store does.
+func prepareEntry(e *store.OutboxEntry) error {
+	if !e.To.Valid() {
+		return fmt.Errorf("outbox entry: address %q: want channel:id", e.To)
+	}
+	if e.Channel == "" {
+		e.Channel = e.To.Channel
+	}
+	if e.Channel != e.To.Channel {
+		return fmt.Errorf("outbox entry to %s: channel %q does not match", e.To, e.Channel)
+	}
+	if strings.IndexByte(string(e.Channel), 0) >= 0 {
+		return fmt.Errorf("outbox entry to %q: bad channel name", e.To)
+	}
+	return nil
+}
+
+// textRef is the reference to store for e's text, if it is its broadcast's.
+func textRef(e *store.OutboxEntry, b *store.Broadcast) string {
+	switch {
+	case b == nil || e.Text == "":
+		return ""
+	case e.Text == b.TextAR:
+		return "ar"
+	case e.Text == b.TextEN:
+		return "en"
+	}
+	return ""
+}
+
+// entryRow is an entry as the outbox table's columns hold it: the fields a
+// dispatcher changes have columns of their own, the rest is JSON, without
+// the text when it refers to the broadcast's.
+func entryRow(e *store.OutboxEntry, b *store.Broadcast, counts bool) ([]any, error) {
+	ref := textRef(e, b)
+	rec := *e
+	rec.Attempts, rec.NotBefore, rec.Started, rec.LastError = 0, time.Time{}, time.Time{}, ""
+	if ref != "" {
+		rec.Text = ""
+	}
+	buf, err := json.Marshal(&rec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding outbox entry to %s: %w", e.To, err)
+	}
+	return []any{int64(e.ID), string(e.Channel), lane(e), int64(e.BroadcastID), counts, int64(e.ContactID), ref, buf,
+		e.Attempts, nullTime(e.NotBefore), nullTime(e.Started), e.LastError}, nil
+}
+
+// outboxColumns are the columns entryRow fills, in its order.
+var outboxColumns = []string{"id", "channel", "lane", "broadcast_id", "counts", "contact_id", "text_ref", "entry",
+	"attempts", "not_before", "started", "last_error"}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// entrySelect reads entries, the broadcast's text filled in where the
+// entry refers to it; readEntries scans its rows.
+const entrySelect = `SELECT o.id, o.entry, o.attempts, o.not_before, o.started, o.last_error,
+	CASE o.text_ref WHEN 'ar' THEN b.record->>'text_ar' WHEN 'en' THEN b.record->>'text_en' END
+	FROM %s o LEFT JOIN broadcasts b ON o.text_ref <> '' AND b.id = o.broadcast_id`
+
+// readEntries scans rows of entrySelect.
+func readEntries(rows pgx.Rows) ([]store.OutboxEntry, error) {
+	var out []store.OutboxEntry
+	for rows.Next() {
+		var (
+			id               int64
+			buf              []byte
+			e                store.OutboxEntry
+			notBefore, start *time.Time
+			lastError        string
+			text             *string
+		)
+		if err := rows.Scan(&id, &buf, &e.Attempts, &notBefore, &start, &lastError, &text); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if err := json.Unmarshal(buf, &e); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decoding outbox entry %d: %w", id, err)
+		}
+		e.ID, e.LastError = uint64(id), lastError
+		if notBefore != nil {
+			e.NotBefore = notBefore.UTC()
+		}
+		if start != nil {
+			e.Started = start.UTC()
+		}
+		if text != nil {
+			e.Text = *text
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// reserveIDs takes n outbox IDs from the sequence, in ascending order.
+func reserveIDs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT nextval('outbox_id_seq') FROM generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("reserving outbox IDs: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// writeEntries gives entries the next IDs and copies them into the
+// outbox; entries of broadcast b (nil for none) refer to its text and,
+// with counts, count towards it.
+func writeEntries(ctx context.Context, tx pgx.Tx, entries []store.OutboxEntry, b *store.Broadcast, counts bool) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	ids, err := reserveIDs(ctx, tx, len(entries))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(entries))
+	for i := range entries {
+		entries[i].ID = uint64(ids[i])
+		if rows[i], err = entryRow(&entries[i], b, counts); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, outboxColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copying %d entries into the outbox: %w", len(entries), err)
+	}
+	return nil
+}
+
+// Enqueue queues messages for the dispatchers, in one transaction, setting
+// each entry's ID (the slice's elements are updated), as
+// store.Store.Enqueue does. Entries keep their Bulk flag; a BroadcastID is
+// kept for reference but the entry does not count towards the broadcast.
+// Listeners are woken when the transaction commits.
+func (s *Store) Enqueue(ctx context.Context, entries ...store.OutboxEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for i := range entries {
+		if err := prepareEntry(&entries[i]); err != nil {
+			return fmt.Errorf("queueing %d messages: %w", len(entries), err)
+		}
+	}
+	if err := s.write(ctx, func(tx pgx.Tx) error { return writeEntries(ctx, tx, entries, nil, false) }); err != nil {
+		return fmt.Errorf("queueing %d messages: %w", len(entries), err)
+	}
+	return nil
+}
+
+// CreateBroadcast stores a new broadcast, setting b.ID; an empty Status
+// becomes awaiting_approval and a zero CreatedAt now.
+func (s *Store) CreateBroadcast(ctx context.Context, b *store.Broadcast) error {
+	rec := *b
+	if rec.Status == "" {
+		rec.Status = store.BroadcastAwaitingApproval
+	}
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = s.stamp()
+	}
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO broadcasts (record) VALUES ('{}') RETURNING id`).Scan(&rec.ID); err != nil {
+			return err
+		}
+		return putBroadcast(ctx, tx, &rec)
+	})
+	if err != nil {
+		return fmt.Errorf("creating broadcast: %w", err)
+	}
+	*b = rec
+	return nil
+}
+
+// putBroadcast writes b's record.
+func putBroadcast(ctx context.Context, tx pgx.Tx, b *store.Broadcast) error {
+	buf, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encoding broadcast %d: %w", b.ID, err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE broadcasts SET record = $2 WHERE id = $1`, b.ID, buf)
+	return err
+}
+
+// readBroadcast reads a broadcast, locking its row if lock is set, or
+// ErrNotFound.
+func readBroadcast(ctx context.Context, q querier, id uint64, lock bool) (*store.Broadcast, error) {
+	sql := `SELECT record FROM broadcasts WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var buf []byte
+	if err := q.QueryRow(ctx, sql, id).Scan(&buf); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, store.ErrNotFound
+		}
+		return nil, err
+	}
+	b := &store.Broadcast{}
+	if err := json.Unmarshal(buf, b); err != nil {
+		return nil, fmt.Errorf("decoding broadcast %d: %w", id, err)
+	}
+	b.ID = id
+	return b, nil
+}
+
+// Broadcast returns the broadcast with the given ID, or ErrNotFound.
+func (s *Store) Broadcast(ctx context.Context, id uint64) (*store.Broadcast, error) {
+	b, err := readBroadcast(ctx, s.q(ctx), id, false)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// QueueBroadcast writes one outbox entry per recipient for the broadcast,
+// as store.Store.QueueBroadcast does: in transactions of 10,000 entries,
+// each copied into the outbox (COPY) and raising Total and QueuedThrough;
+// the first moves the broadcast to queued, the last sets AllQueued.
+// Entries are sorted by ContactID in place and given their IDs; each must
+// have a ContactID, one per person. Every entry gets the broadcast's ID and
+// Urgent flag, Bulk, and Kind "broadcast" if it has none; entries whose
+// Text is the broadcast's TextAR or TextEN refer to it.
+//
+// Called again after a stop, it skips contacts up to QueuedThrough, so
+// nobody is queued twice. store.ErrBroadcastClosed for a done or
+// cancelled broadcast; nothing is written for one with AllQueued set. The
+// broadcast's row lock orders concurrent calls. Each transaction wakes the
+// channels' listeners when it commits.
+func (s *Store) QueueBroadcast(ctx context.Context, id uint64, entries []store.OutboxEntry) error {
+	for i := range entries {
+		if entries[i].ContactID == 0 {
+			return fmt.Errorf("queueing broadcast %d: entry to %s has no contact", id, entries[i].To)
+		}
+		if err := prepareEntry(&entries[i]); err != nil {
+			return fmt.Errorf("queueing broadcast %d: %w", id, err)
+		}
+	}
+	byContact := func(a, b store.OutboxEntry) int { return cmp.Compare(a.ContactID, b.ContactID) }
+	if !slices.IsSortedFunc(entries, byContact) {
+		slices.SortFunc(entries, byContact)
+	}
+	next := 0
+	for {
+		end := min(next+queueChunk, len(entries))
+		var through uint64
+		if end > next {
+			through = entries[end-1].ContactID
+		}
+		done, err := s.writeBroadcastChunk(ctx, id, entries[next:end], through, end == len(entries))
+		if err != nil {
+			return fmt.Errorf("queueing broadcast %d (%d of %d entries written): %w", id, next, len(entries), err)
+		}
+		next = end
+		if done || next == len(entries) {
+			return nil
+		}
+	}
+}
+
+// writeBroadcastChunk writes, in one transaction, the entries of a chunk
+// of the broadcast's recipients covering contacts up to through; last
+// says it is the final chunk. done is set when the broadcast was all
+// queued already.
+func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []store.OutboxEntry, through uint64, last bool) (done bool, err error) {
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		done = false
+		b, err := readBroadcast(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if closed(b) {
+			return store.ErrBroadcastClosed
+		}
+		if b.AllQueued {
+			done = true
+			return nil
+		}
+		first := 0
+		for first < len(entries) && entries[first].ContactID <= b.QueuedThrough {
+			first++
+		}
+		chunk := entries[first:]
+		for i := range chunk {
+			e := &chunk[i]
+			e.BroadcastID, e.Bulk, e.Urgent = id, true, b.Urgent
+			e.Parked = b.Status == store.BroadcastSuspended
+			if e.Kind == "" {
+				e.Kind = store.KindBroadcast
+			}
+		}
+		if err := writeEntries(ctx, tx, chunk, b, true); err != nil {
+			return err
+		}
+		b.Total += len(chunk)
+		b.QueuedThrough = max(b.QueuedThrough, through)
+		switch b.Status {
+		case store.BroadcastAwaitingApproval, "":
+			b.Status = store.BroadcastQueued
+		case store.BroadcastSuspended:
+			if b.SuspendedFrom == store.BroadcastAwaitingApproval {
+				b.SuspendedFrom = store.BroadcastQueued
+			}
+		}
+		if b.QueuedAt.IsZero() {
+			b.QueuedAt = s.stamp()
+		}
+		b.AllQueued = last
+		finishIfComplete(b, s.stamp())
+		return putBroadcast(ctx, tx, b)
+	})
+	return done, err
+}
+
+// closed reports whether the broadcast is done or cancelled.
+func closed(b *store.Broadcast) bool {
+	return b.Status == store.BroadcastDone || b.Status == store.BroadcastCancelled
+}
+
+// finishIfComplete moves a fully queued broadcast whose every message is
+// accounted for to done.
+func finishIfComplete(b *store.Broadcast, now time.Time) {
+	if b.AllQueued && !closed(b) && b.Sent+b.Failed+b.Blocked+b.Cancelled >= b.Total {
+		b.Status = store.BroadcastDone
+		b.FinishedAt = now
+	}
+}
+
+// PendingOutbox returns up to limit entries of the channel's notice lane
+// (bulk false) or bulk lane, with IDs above after, in ID order, as
+// store.Store.PendingOutbox does: entries held back by NotBefore, marked
+// Started or claimed are included.
+func (s *Store) PendingOutbox(ctx context.Context, channel bot.ChannelName, bulk bool, after uint64, limit int) ([]store.OutboxEntry, error) {
+	if after >= 1<<63-1 || limit <= 0 {
+		return nil, nil
+	}
+	l := int16(laneNotice)
+	if bulk {
+		l = laneBulk
+	}
+	rows, err := s.q(ctx).Query(ctx, fmt.Sprintf(entrySelect, "outbox")+`
+		WHERE o.channel = $1 AND o.lane = $2 AND o.id > $3 ORDER BY o.id LIMIT $4`, string(channel), l, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s outbox: %w", channel, err)
+	}
+	out, err := readEntries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s outbox: %w", channel, err)
+	}
+	return out, nil
+}
+
+// ClaimOutbox takes up to limit entries of the channel's notice lane (bulk
+// false) or bulk lane for one dispatcher, in ID order, for lease: entries
+// that are due (NotBefore passed) and not claimed by anyone, or whose
+// claim's lease ran out. It locks them with FOR UPDATE SKIP LOCKED, so
+// dispatchers of several instances claiming at once each get other entries
+// and none waits, and sets their lease in the same statement.
+//
+// This is the outbox's crash semantics: an entry stays in the outbox until
+// OutboxDone or OutboxFailed removes it; a dispatcher that dies holding a
+// claim delays its entries by the lease, after which the next claim takes
+// them again. An entry marked Started is claimed like any other: whether
+// to send it again is the dispatcher's decision, as with PendingOutbox.
+// OutboxRetry ends a claim.
+func (s *Store) ClaimOutbox(ctx context.Context, channel bot.ChannelName, bulk bool, limit int, lease time.Duration) ([]store.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claiming %s outbox entries: lease %s is not positive", channel, lease)
+	}
+	l := int16(laneNotice)
+	if bulk {
+		l = laneBulk
+	}
+	now := s.stamp()
+	var out []store.OutboxEntry
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH due AS (
+				SELECT id FROM outbox WHERE channel = $1 AND lane = $2
+					AND (not_before IS NULL OR not_before <= $3) AND (lease_until IS NULL OR lease_until <= $3)
+				ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED),
+			claimed AS (UPDATE outbox SET lease_until = $5 FROM due WHERE outbox.id = due.id RETURNING outbox.*)
+			`+fmt.Sprintf(entrySelect, "claimed")+` ORDER BY o.id`, string(channel), l, now, limit, now.Add(lease))
+		if err != nil {
+			return err
+		}
+		out, err = readEntries(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claiming %s outbox entries: %w", channel, err)
+	}
+	return out, nil
+}
+
+// outcome is what happened to a sent entry, for its broadcast's counters.
+type outcome int
+
+const (
+	outcomeSent outcome = iota
+	outcomeFailed
+	outcomeBlocked
+)
+
+// removeEntries deletes the entries with the given IDs and counts them
+// towards their broadcasts, locking each broadcast's row in ID order. IDs
+// that are gone already are skipped.
+func (s *Store) removeEntries(ctx context.Context, tx pgx.Tx, ids []uint64, how outcome, reason string) error {
+	keys := make([]int64, len(ids))
+	for i, id := range ids {
+		keys[i] = int64(id)
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM outbox WHERE id = ANY($1) RETURNING broadcast_id, counts`, keys)
+	if err != nil {
+		return err
+	}
+	per := map[int64]int{}
+	var (
+		bid    int64
+		counts bool
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&bid, &counts}, func() error {
+		if counts {
+			per[bid]++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	order := make([]int64, 0, len(per))
+	for bid := range per {
+		order = append(order, bid)
+	}
+	slices.Sort(order)
+	now := s.stamp()
+	for _, bid := range order {
+		b, err := readBroadcast(ctx, tx, uint64(bid), true)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := per[bid]
+		switch how {
+		case outcomeSent:
+			b.Sent += n
+		case outcomeFailed:
+			b.Failed += n
+			b.LastError = reason
+		case outcomeBlocked:
+			b.Blocked += n
+		}
+		if b.Status == store.BroadcastQueued {
+			b.Status = store.BroadcastSending
+		}
+		finishIfComplete(b, now)
+		if err := putBroadcast(ctx, tx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OutboxDone removes entries that were sent and counts them as sent for
+// their broadcasts, in one transaction, as store.Store.OutboxDone does.
+// IDs that are gone already are skipped, so calling it again changes
+// nothing.
+func (s *Store) OutboxDone(ctx context.Context, ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.write(ctx, func(tx pgx.Tx) error { return s.removeEntries(ctx, tx, ids, outcomeSent, "") }); err != nil {
+		return fmt.Errorf("recording %d sent messages: %w", len(ids), err)
+	}
+	return nil
+}
+
+// OutboxFailed removes an entry that will not be sent and counts it for
+// its broadcast as blocked (the person blocked the bot) or failed, keeping
+// reason as the broadcast's LastError. An unknown ID is skipped.
+func (s *Store) OutboxFailed(ctx context.Context, id uint64, reason string, blocked bool) error {
+	how := outcomeFailed
+	if blocked {
+		how = outcomeBlocked
+	}
+	if err := s.write(ctx, func(tx pgx.Tx) error { return s.removeEntries(ctx, tx, []uint64{id}, how, reason) }); err != nil {
+		return fmt.Errorf("recording outbox entry %d as failed: %w", id, err)
+	}
+	return nil
+}
+
+// OutboxRetry records a failed attempt, as store.Store.OutboxRetry does:
+// Attempts grows by one, LastError is reason, Started is cleared and the
+// entry waits until notBefore. It ends the entry's claim. An unknown ID is
+// skipped.
+func (s *Store) OutboxRetry(ctx context.Context, id uint64, notBefore time.Time, reason string) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, not_before = $3,
+			started = NULL, lease_until = NULL WHERE id = $1`, int64(id), reason, nullTime(notBefore))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording a failed attempt of outbox entry %d: %w", id, err)
+	}
+	return nil
+}
+
+// OutboxStarted marks entries as being sent, now; see
+// store.OutboxEntry.Started. Unknown IDs are skipped.
+func (s *Store) OutboxStarted(ctx context.Context, ids ...uint64) error {
+	return s.setStarted(ctx, ids, nullTime(s.stamp()))
+}
+
+// OutboxNotStarted clears Started on entries that were marked but not
+// sent after all. Unknown IDs are skipped.
+func (s *Store) OutboxNotStarted(ctx context.Context, ids ...uint64) error {
+	return s.setStarted(ctx, ids, nil)
+}
+
+func (s *Store) setStarted(ctx context.Context, ids []uint64, at *time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]int64, len(ids))
+	for i, id := range ids {
+		keys[i] = int64(id)
+	}
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE outbox SET started = $2 WHERE id = ANY($1)`, keys, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("marking %d outbox entries started: %w", len(ids), err)
+	}
+	return nil
+}
+
+// OutboxQueued reports whether the entry is still in the outbox.
+func (s *Store) OutboxQueued(ctx context.Context, id uint64) (bool, error) {
+	var found bool
+	if err := s.q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)`, int64(id)).Scan(&found); err != nil {
+		return false, fmt.Errorf("looking up outbox entry %d: %w", id, err)
+	}
+	return found, nil
+}
+
+// OutboxDepth returns how many entries wait per channel, parked ones included.
+func (s *Store) OutboxDepth(ctx context.Context) (map[bot.ChannelName]int, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT channel, count(*) FROM outbox GROUP BY channel`)
+	if err != nil {
+		return nil, fmt.Errorf("counting the outbox: %w", err)
+	}
+	depth := map[bot.ChannelName]int{}
+	var (
+		ch string
+		n  int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&ch, &n}, func() error {
+		depth[bot.ChannelName(ch)] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("counting the outbox: %w", err)
+	}
+	return depth, nil
+}
+
+// OutboxListener is a connection listening for entries being queued.
+type OutboxListener struct {
+	conn *pgxpool.Conn
+}
+
+// ListenOutbox starts listening, on a connection of its own, for entries
+// queued on any channel; Wait returns when one is. Entries queued before
+// ListenOutbox returns are not announced: a dispatcher listens first, then
+// claims what is there, then waits. Close the listener when done.
+func (s *Store) ListenOutbox(ctx context.Context) (*OutboxListener, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listening to the outbox: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("listening to the outbox: %w", err)
+	}
+	return &OutboxListener{conn: conn}, nil
+}
+
+// Wait blocks until entries are queued on a channel, a transaction that
+// queued them having committed, and returns the channel's name; or until
+// ctx is done. Several notifications that arrived meanwhile are returned
+// one per call.
+func (l *OutboxListener) Wait(ctx context.Context) (bot.ChannelName, error) {
+	n, err := l.conn.Conn().WaitForNotification(ctx)
+	if err != nil {
+		return "", fmt.Errorf("waiting for the outbox: %w", err)
+	}
+	return bot.ChannelName(n.Payload), nil
+}
+
+// Close stops listening and gives the connection back to the pool. A
+// connection whose Wait was interrupted is closed instead, as it may be
+// in the middle of a message.
+func (l *OutboxListener) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := l.conn.Exec(ctx, `UNLISTEN `+notifyChannel)
+	if err != nil {
+		err = errors.Join(fmt.Errorf("unlistening: %w", err), l.conn.Conn().Close(ctx))
+	}
+	l.conn.Release()
+	return err
+}

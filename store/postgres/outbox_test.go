@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"mobilise/bot"
+	"mobilise/store"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestListenOutbox has a dispatcher wait on the outbox: it is woken, with
+// the channel's name, when entries are queued and their transaction
+// commits, not by a transaction that rolls back, and not before the
+// commit.
+func TestListenOutbox(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	l, err := s.ListenOutbox(ctx)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, l.Close()) }()
+
+	woken := make(chan bot.ChannelName, 10)
+	waitCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			ch, err := l.Wait(waitCtx)
+			if err != nil {
+				done <- err
+				return
+			}
+			woken <- ch
+		}
+	}()
+
+	// a rolled-back unit of work wakes no one; the commit of one does, after it commits
+	boom := errors.New("boom")
+	require.ErrorIs(t, s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.Enqueue(ctx, store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "never"}); err != nil {
+			return err
+		}
+		return boom
+	}), boom)
+	require.NoError(t, s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.Enqueue(ctx, store.OutboxEntry{To: bot.MustParseAddress("whatsapp:9701"), Text: "hi"}); err != nil {
+			return err
+		}
+		select {
+		case ch := <-woken:
+			t.Errorf("woken for %s before the commit", ch)
+		case <-time.After(100 * time.Millisecond):
+		}
+		return nil
+	}))
+	select {
+	case ch := <-woken:
+		require.Equal(t, bot.WhatsApp, ch, "the rolled-back telegram entry woke no one")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener was not woken")
+	}
+
+	// a broadcast's chunk wakes each of its channels once
+	bc := &store.Broadcast{TextAR: "نداء"}
+	require.NoError(t, s.CreateBroadcast(ctx, bc))
+	entries := []store.OutboxEntry{
+		{To: bot.MustParseAddress("telegram:1"), ContactID: 1, Text: "نداء"},
+		{To: bot.MustParseAddress("telegram:2"), ContactID: 2, Text: "نداء"},
+		{To: bot.MustParseAddress("whatsapp:9703"), ContactID: 3, Text: "نداء"},
+	}
+	require.NoError(t, s.QueueBroadcast(ctx, bc.ID, entries))
+	got := map[bot.ChannelName]int{}
+	for range 2 {
+		select {
+		case ch := <-woken:
+			got[ch]++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("woken for %v only", got)
+		}
+	}
+	require.Equal(t, map[bot.ChannelName]int{bot.Telegram: 1, bot.WhatsApp: 1}, got)
+
+	stop()
+	require.ErrorIs(t, <-done, context.Canceled, "Wait returns when its context ends")
+}
+
+// TestClaimsAcrossInstances runs two instances on one database: the
+// entries one instance claimed and never acknowledged (it died) are not
+// taken by the other until the lease runs out, and then are.
+func TestClaimsAcrossInstances(t *testing.T) {
+	c := &clock{now: time.Now().UTC()}
+	a, url := openTest(t, WithNow(c.read))
+	ctx := context.Background()
+	b, err := Open(ctx, url, WithNow(c.read))
+	require.NoError(t, err)
+	defer b.Close()
+
+	var entries []store.OutboxEntry
+	for i := range 6 {
+		entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i+1)), Text: "x"})
+	}
+	require.NoError(t, a.Enqueue(ctx, entries...))
+	held, err := a.ClaimOutbox(ctx, bot.Telegram, false, 4, 30*time.Second)
+	require.NoError(t, err)
+	require.Len(t, held, 4)
+	require.NoError(t, a.OutboxDone(ctx, held[0].ID))
+	a.Close() // the instance dies holding three claims
+
+	rest, err := b.ClaimOutbox(ctx, bot.Telegram, false, 10, 30*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{entries[4].ID, entries[5].ID}, []uint64{rest[0].ID, rest[1].ID})
+	require.Len(t, rest, 2)
+	c.advance(31 * time.Second)
+	back, err := b.ClaimOutbox(ctx, bot.Telegram, false, 10, 30*time.Second)
+	require.NoError(t, err)
+	require.Len(t, back, 5, "the dead instance's three and the two whose leases b let run out")
+	require.Equal(t, held[1].ID, back[0].ID)
+}
