@@ -24,7 +24,7 @@ var schemaObjects = map[int][]string{
 		"constraint campaigns_pkey", "constraint campaigns_code_key",
 		"constraint campaign_counts_pkey", "constraint campaign_counts_campaign_id_fkey",
 		"constraint pledges_pkey", "constraint pledges_campaign_id_fkey", "constraint pledges_contact_id_fkey",
-		"index contacts_pkey", "index contacts_ref_code_key", "index contacts_governorate_idx", "index contacts_lang_idx",
+		"index contacts_pkey", "index contacts_ref_code_key", "index contacts_reach_idx", "index contacts_governorate_idx", "index contacts_lang_idx",
 		"index contacts_member_idx", "index addresses_pkey", "index addresses_contact_idx", "index campaigns_pkey",
 		"index campaigns_code_key", "index campaign_counts_pkey", "index pledges_pkey", "index pledges_contact_idx",
 	},

@@ -17,7 +17,9 @@
 //	                                                the usable addresses, in order, each once
 //	                 governorate, lang, member      audience segments: lang as messages reads it ("ar" unless
 //	                                                English), member when the person represents an institution
-//	                 partial indexes on governorate, lang and member, WHERE reachable
+//	                 contacts_reach_idx (id), contacts_governorate_idx, contacts_lang_idx, contacts_member_idx:
+//	                                                partial indexes of the reachable people, each including the
+//	                                                reach signature, so an audience is counted from one index
 //	addresses        address PK → contact_id        one contact per address (addresses_pkey); "channel:id"
 //	campaigns        id identity PK, code UNIQUE    record is the Campaign as JSON; code lower case (campaigns_code_key)
 //	campaign_counts  campaign_id PK → campaigns     Counts, moved in the transaction of every pledge: the row's lock
