@@ -419,6 +419,9 @@ func (s *Store) PendingOutbox(ctx context.Context, channel bot.ChannelName, bulk
 // them again. An entry marked Started is claimed like any other: whether
 // to send it again is the dispatcher's decision, as with PendingOutbox.
 // OutboxRetry ends a claim.
+//
+// Leases are read by the claiming store's clock (WithNow): instances
+// sharing a database need clocks that agree to well within a lease.
 func (s *Store) ClaimOutbox(ctx context.Context, channel bot.ChannelName, bulk bool, limit int, lease time.Duration) ([]store.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -656,9 +659,9 @@ func (l *OutboxListener) Wait(ctx context.Context) (bot.ChannelName, error) {
 	return bot.ChannelName(n.Payload), nil
 }
 
-// Close stops listening and gives the connection back to the pool. A
-// connection whose Wait was interrupted is closed instead, as it may be
-// in the middle of a message.
+// Close stops listening and gives the connection back to the pool; if
+// it cannot stop listening (the connection broke), it closes the
+// connection, which the pool then drops.
 func (l *OutboxListener) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
