@@ -33,6 +33,7 @@ var schemaObjects = map[int][]string{
 		"constraint broadcasts_pkey", "constraint outbox_pkey", "constraint outbox_lane_check",
 		"constraint outbox_text_ref_check", "constraint outbox_counts_check",
 		"index broadcasts_pkey", "index outbox_pkey", "index outbox_lane_idx", "index outbox_broadcast_idx",
+		"table outbox_sent", "constraint outbox_sent_pkey", "index outbox_sent_pkey",
 		"function outbox_notify", "trigger outbox_queued",
 	},
 }

@@ -471,21 +471,30 @@ func (s *Store) removeEntries(ctx context.Context, tx pgx.Tx, ids []uint64, how 
 	for i, id := range ids {
 		keys[i] = int64(id)
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM outbox WHERE id = ANY($1) RETURNING broadcast_id, counts`, keys)
+	rows, err := tx.Query(ctx, `DELETE FROM outbox WHERE id = ANY($1) RETURNING broadcast_id, counts, lane, channel`, keys)
 	if err != nil {
 		return err
 	}
 	per := map[int64]int{}
+	sent := map[string]int{}
 	var (
-		bid    int64
-		counts bool
+		bid     int64
+		counts  bool
+		l       int16
+		channel string
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&bid, &counts}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&bid, &counts, &l, &channel}, func() error {
 		if counts {
 			per[bid]++
 		}
+		if how == outcomeSent && l == laneBulk {
+			sent[channel]++
+		}
 		return nil
 	}); err != nil {
+		return err
+	}
+	if err := s.countSent(ctx, tx, sent); err != nil {
 		return err
 	}
 	order := make([]int64, 0, len(per))
@@ -523,8 +532,51 @@ func (s *Store) removeEntries(ctx context.Context, tx pgx.Tx, ids []uint64, how 
 	return nil
 }
 
+// sentKept is how long outbox_sent keeps per-minute counts: long enough
+// to count "today" in any time zone.
+const sentKept = 48 * time.Hour
+
+// countSent adds the bulk messages sent now to their channels' counts of
+// the current minute and prunes counts older than sentKept, a channel at
+// a time in name order.
+func (s *Store) countSent(ctx context.Context, tx pgx.Tx, sent map[string]int) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	now := s.stamp()
+	minute := now.Truncate(time.Minute)
+	channels := make([]string, 0, len(sent))
+	for ch := range sent {
+		channels = append(channels, ch)
+	}
+	slices.Sort(channels)
+	for _, ch := range channels {
+		if _, err := tx.Exec(ctx, `INSERT INTO outbox_sent (channel, minute, n) VALUES ($1, $2, $3)
+			ON CONFLICT (channel, minute) DO UPDATE SET n = outbox_sent.n + excluded.n`, ch, minute, sent[ch]); err != nil {
+			return fmt.Errorf("counting %s messages sent: %w", ch, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox_sent WHERE channel = $1 AND minute < $2`, ch, now.Add(-sentKept)); err != nil {
+			return fmt.Errorf("pruning %s messages sent: %w", ch, err)
+		}
+	}
+	return nil
+}
+
+// OutboxSentSince returns how many bulk messages the channel sent since
+// the given time, to the minute, as recorded by OutboxDone with the
+// store's clock; counts are kept for 48 hours.
+func (s *Store) OutboxSentSince(ctx context.Context, channel bot.ChannelName, since time.Time) (int, error) {
+	var n int
+	if err := s.q(ctx).QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM outbox_sent WHERE channel = $1 AND minute >= $2`,
+		string(channel), since.Truncate(time.Minute)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting %s messages sent: %w", channel, err)
+	}
+	return n, nil
+}
+
 // OutboxDone removes entries that were sent and counts them as sent for
-// their broadcasts, in one transaction, as store.Store.OutboxDone does.
+// their broadcasts and, for bulk ones, in their channel's sends of the
+// minute, in one transaction, as store.Store.OutboxDone does.
 // IDs that are gone already are skipped, so calling it again changes
 // nothing.
 func (s *Store) OutboxDone(ctx context.Context, ids ...uint64) error {

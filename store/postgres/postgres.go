@@ -38,6 +38,8 @@
 //	                 attempts, not_before, started, last_error   the entry's fields a dispatcher changes
 //	                 lease_until                    set by ClaimOutbox: until then no other claim takes the entry;
 //	                                                a claim not acknowledged by then is taken again
+//	outbox_sent      (channel, minute) PK → n        bulk messages sent per minute, for daily caps; rows older
+//	                                                than 48 hours are pruned as new ones are written
 //
 // An insert into outbox notifies "mobilise_outbox" with the channel's name
 // (trigger outbox_queued, once per channel per statement, delivered when

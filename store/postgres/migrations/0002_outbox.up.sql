@@ -33,6 +33,14 @@ ALTER SEQUENCE outbox_id_seq OWNED BY outbox.id;
 CREATE INDEX outbox_lane_idx ON outbox (channel, lane, id);
 CREATE INDEX outbox_broadcast_idx ON outbox (broadcast_id, id) WHERE counts;
 
+-- Bulk messages sent per channel and minute, for daily caps; pruned after 48 hours.
+CREATE TABLE outbox_sent (
+    channel text        NOT NULL,
+    minute  timestamptz NOT NULL,
+    n       integer     NOT NULL,
+    CONSTRAINT outbox_sent_pkey PRIMARY KEY (channel, minute)
+);
+
 CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ch text;

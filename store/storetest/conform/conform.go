@@ -49,6 +49,7 @@ type Backend interface {
 	OutboxNotStarted(ctx context.Context, ids ...uint64) error
 	OutboxQueued(ctx context.Context, id uint64) (bool, error)
 	OutboxDepth(ctx context.Context) (map[bot.ChannelName]int, error)
+	OutboxSentSince(ctx context.Context, channel bot.ChannelName, since time.Time) (int, error)
 }
 
 // Reopener is a Backend that can stop as a crash would stop it, with no

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("QueueBroadcast", func(t *testing.T) { testQueueBroadcast(t, open(t)) })
 	t.Run("OutboxOutcomes", func(t *testing.T) { testOutcomes(t, open(t)) })
+	t.Run("OutboxSentPerMinute", func(t *testing.T) { testSentSince(t, open(t)) })
 	t.Run("OutboxCrash", func(t *testing.T) {
 		b := open(t)
 		r, ok := b.(Reopener)
@@ -863,6 +864,29 @@ func testOutcomes(t *testing.T, b Backend) {
 	require.Equal(t, store.BroadcastDone, got.Status, "every message accounted for")
 	require.False(t, got.FinishedAt.IsZero())
 	require.Equal(t, 2, got.Sent)
+}
+
+func testSentSince(t *testing.T, b Backend) {
+	entries := []store.OutboxEntry{
+		{To: addr("telegram:1"), Text: "a", Bulk: true},
+		{To: addr("telegram:2"), Text: "b", Bulk: true},
+		{To: addr("telegram:3"), Text: "c", Bulk: true},
+		{To: addr("telegram:4"), Text: "notice"},
+		{To: addr("whatsapp:9705"), Text: "d", Bulk: true},
+	}
+	require.NoError(t, b.Enqueue(ctx, entries...))
+	require.NoError(t, b.OutboxDone(ctx, entries[0].ID, entries[1].ID, entries[3].ID, entries[4].ID))
+	require.NoError(t, b.OutboxDone(ctx, entries[0].ID), "again: counted once")
+	require.NoError(t, b.OutboxFailed(ctx, entries[2].ID, "gone", false))
+	hourAgo := time.Now().Add(-time.Hour)
+	for ch, want := range map[bot.ChannelName]int{bot.Telegram: 2, bot.WhatsApp: 1, bot.Console: 0} {
+		n, err := b.OutboxSentSince(ctx, ch, hourAgo)
+		require.NoError(t, err)
+		require.Equal(t, want, n, "%s: bulk messages sent, not notices, not failures", ch)
+	}
+	n, err := b.OutboxSentSince(ctx, bot.Telegram, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing sent in the future")
 }
 
 func testCrash(t *testing.T, b Backend, r Reopener) {
