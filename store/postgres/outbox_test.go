@@ -120,3 +120,42 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	require.Len(t, back, 5, "the dead instance's three and the two whose leases b let run out")
 	require.Equal(t, held[1].ID, back[0].ID)
 }
+
+// TestConnectionLostMidTransaction kills the server process of a unit of
+// work that has queued messages, before it commits, as the death of its
+// instance would: nothing it wrote is queued, no listener is woken, and
+// the store goes on working on its other connections.
+func TestConnectionLostMidTransaction(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	l, err := s.ListenOutbox(ctx)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, l.Close()) }()
+	err = s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.Enqueue(ctx, store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "lost"}); err != nil {
+			return err
+		}
+		var pid int32
+		if err := s.joined(ctx).tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			return err
+		}
+		var killed bool
+		if err := s.pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil {
+			return err
+		}
+		require.True(t, killed)
+		return nil
+	})
+	require.Error(t, err, "the commit cannot succeed on a killed connection")
+	pending, err := s.PendingOutbox(ctx, bot.Telegram, false, 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, pending)
+	waitCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = l.Wait(waitCtx)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "no one is woken for what was never committed")
+	require.NoError(t, s.Enqueue(ctx, store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "kept"}))
+	pending, err = s.PendingOutbox(ctx, bot.Telegram, false, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+}
