@@ -166,6 +166,8 @@ func BenchmarkCountAudience200k(b *testing.B) {
 	}{
 		{"everyone", store.Audience{Kind: store.AudienceEveryone}},
 		{"governorate", store.Audience{Kind: store.AudienceGovernorate, Governorate: storetest.Person(3).Governorate}},
+		{"lang", store.Audience{Kind: store.AudienceLang, Lang: "en"}},
+		{"members", store.Audience{Kind: store.AudienceMembers}},
 		{"pledgers", store.Audience{Kind: store.AudiencePledgers, CampaignID: campaigns[0]}},
 		{"not_pledged", store.Audience{Kind: store.AudienceNotPledged, CampaignID: campaigns[0]}},
 	}
