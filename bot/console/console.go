@@ -7,7 +7,8 @@
 // document by its extension (the bot reads its type from the content);
 // lines starting with "#" are comments. The bot's messages are printed with
 // "< " before each line and menu options numbered, so answering with the
-// number works as pressing the button would.
+// number works as pressing the button would; a button that stands for a
+// command, as a notice's do, shows the command to type instead.
 package console
 
 import (
@@ -175,6 +176,12 @@ func (c *Channel) Send(_ context.Context, msg bot.Outgoing) (string, error) {
 	n := 0
 	for _, row := range msg.Buttons {
 		for _, btn := range row {
+			if strings.HasPrefix(btn.Payload, "/") {
+				// a button that stands for a command (a notice's): typing its
+				// number would answer the menu the person was shown last
+				fmt.Fprintf(&b, "<   • %s: %s\n", btn.Text, btn.Payload)
+				continue
+			}
 			n++
 			fmt.Fprintf(&b, "<   %s. %s\n", optionNumber(msg.Lang, n), btn.Text)
 		}
