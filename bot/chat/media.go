@@ -74,8 +74,14 @@ func (cr *core) mediaStep(next string, campaignFile func(*engine.Turn) *store.Me
 // fileStep is mediaStep; forCampaign asks for the file of the wizard's
 // campaign itself, where «No file» removes the one it has.
 func (cr *core) fileStep(next string, campaignFile func(*engine.Turn) *store.Media, forCampaign bool) engine.Step {
+	// in a wizard the file is optional: «لا», «بلاش», "skip" go on without
+	// one; the campaign's own file is only removed by choosing «No file»
+	kind := messages.OptionalText
+	if forCampaign {
+		kind = messages.ChoiceQuestion
+	}
 	return engine.Step{
-		Kind:       messages.ChoiceQuestion,
+		Kind:       kind,
 		TakesMedia: true,
 		Ask: func(t *engine.Turn) error {
 			opts := []engine.Choice{{Label: t.Text(messages.MediaNone, nil), Value: "none"}}
@@ -99,7 +105,7 @@ func (cr *core) fileStep(next string, campaignFile func(*engine.Turn) *store.Med
 			case a.MediaErr != nil:
 				cr.sayRefused(t, a.MediaErr)
 				return "media", nil
-			case a.Chosen && a.Value == "none":
+			case a.Chosen && a.Value == "none", !forCampaign && engine.IsSkip(a):
 				setDataMedia(t, nil)
 				return next, nil
 			case a.Chosen && a.Value == "campaign" && campaignFile != nil:
