@@ -527,7 +527,7 @@ func (ps *polls) pollFlow() *engine.Flow {
 			{Label: t.Text(messages.PollFieldDuration, nil), Value: "duration"},
 		}
 	})
-	return &engine.Flow{First: "org", Role: store.RoleCoordinator, Steps: steps}
+	return &engine.Flow{First: "org", Role: store.RoleCoordinator, Title: messages.FlowPoll, Steps: steps}
 }
 
 // listMarker is a number or bullet people put before the options they list.
