@@ -71,6 +71,7 @@ const (
 	ErrInputEmpty              Key = "error.input_empty"
 	ErrInputTooLong            Key = "error.input_too_long"
 	ErrInputInvalid            Key = "error.input_invalid"
+	ErrNeedArabic              Key = "error.need_arabic"
 	ErrNotUnderstood           Key = "error.not_understood"
 	ErrOutOfRange              Key = "error.out_of_range"
 	ErrUnknownCommand          Key = "error.unknown_command"

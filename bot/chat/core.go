@@ -269,6 +269,16 @@ func needArabic(t *engine.Turn, v string) bool {
 	return true
 }
 
+// needArabicText is needArabic for a text that is not a name: a title, a
+// question, a message.
+func needArabicText(t *engine.Turn, v string) bool {
+	if !coalition.HasArabic(v) {
+		t.Say(messages.ErrNeedArabic, nil)
+		return false
+	}
+	return true
+}
+
 // splitList reads a comma-separated list a wizard keeps; "" is none.
 func splitList(s string) []string {
 	if s == "" {

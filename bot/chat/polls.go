@@ -432,13 +432,7 @@ func (ps *polls) attendanceStats(t *engine.Turn, c *store.Campaign, sb *strings.
 // its options in both languages, the audience, how long it stays open.
 func (ps *polls) pollFlow() *engine.Flow {
 	steps := ps.messageSteps("duration")
-	steps["text_ar"] = engine.TextStep(messages.PollAskQuestionAR, "text_ar", coalition.MaxQuestion, false, true, func(t *engine.Turn, v string) bool {
-		if !coalition.HasArabic(v) {
-			t.Say(messages.RegisterNeedArabic, nil)
-			return false
-		}
-		return true
-	}, "text_en")
+	steps["text_ar"] = engine.TextStep(messages.PollAskQuestionAR, "text_ar", coalition.MaxQuestion, false, true, needArabicText, "text_en")
 	steps["text_en"] = engine.TextStep(messages.PollAskQuestionEN, "text_en", coalition.MaxQuestion, true, true, nil, "options")
 	steps["options"] = engine.Step{
 		Ask: func(t *engine.Turn) error {

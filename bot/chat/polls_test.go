@@ -226,3 +226,17 @@ func TestPollWizardIsKeptAsADraft(t *testing.T) {
 	assert.Contains(t, back, "writing a poll", "the draft is resumed")
 	assert.Contains(t, back, w.en(messages.PollAskQuestionEN), "at the question it was left at")
 }
+
+// TestPollQuestionNeedsArabic: a poll's question in Arabic with no Arabic
+// letter is refused with words about the text, not about a name.
+func TestPollQuestionNeedsArabic(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	w.say("amal", "/poll")
+	w.say("amal", "1") // no campaign
+	got := w.say("amal", "🗳🗳")
+	assert.Contains(t, got, w.en(messages.ErrNeedArabic))
+	assert.NotContains(t, got, w.en(messages.RegisterNeedArabic))
+	assert.Contains(t, got, w.en(messages.PollAskQuestionAR), "the question is asked again")
+}
