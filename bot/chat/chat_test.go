@@ -428,3 +428,23 @@ func texts(msgs []bot.Outgoing) []string {
 	}
 	return out
 }
+
+// TestBroadcastAndReminderTextNeedArabic: the Arabic text of a broadcast
+// or a reminder with no Arabic letter (an emoji alone) is refused at its
+// step and asked again, before anything is previewed or stored.
+func TestBroadcastAndReminderTextNeedArabic(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	for _, cmd := range []string{"/broadcast", "/remind"} {
+		w.say("amal", cmd)
+		asked := w.say("amal", "1") // no campaign
+		require.Contains(t, asked, w.en(messages.BroadcastTextAR), cmd)
+		got := w.say("amal", "😀")
+		assert.Contains(t, got, w.en(messages.ErrNeedArabic), cmd)
+		assert.Contains(t, got, w.en(messages.BroadcastTextAR), "%s asks again", cmd)
+		got = w.say("amal", "تعالوا يوم الجمعة")
+		assert.Contains(t, got, w.en(messages.BroadcastTextEN), "%s goes on", cmd)
+		w.say("amal", "/cancel")
+	}
+}

@@ -49,7 +49,7 @@ func (ou *outreach) messageSteps(after string) map[string]engine.Step {
 				return t.NextOr("text_ar"), nil
 			},
 		},
-		"text_ar": engine.TextStep(messages.BroadcastTextAR, "text_ar", coalition.MaxCall, false, true, nil, "text_en"),
+		"text_ar": engine.TextStep(messages.BroadcastTextAR, "text_ar", coalition.MaxCall, false, true, needArabicText, "text_en"),
 		"text_en": engine.TextStep(messages.BroadcastTextEN, "text_en", coalition.MaxCall, true, true, nil, "audience"),
 		"audience": {
 			Kind: messages.ChoiceQuestion,
