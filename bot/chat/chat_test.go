@@ -448,3 +448,30 @@ func TestBroadcastAndReminderTextNeedArabic(t *testing.T) {
 		w.say("amal", "/cancel")
 	}
 }
+
+// TestPrivacyInWords: «بياناتي» and «احذف بياناتي», "my data" and "delete
+// my data", typed with no menu showing (after /help), lead to /mydata and
+// to /forget, which asks before erasing anything.
+func TestPrivacyInWords(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.say("salma", "/start")
+	w.say("salma", "١")
+	w.say("salma", "نعم")
+	w.say("salma", "تجاوز")
+	ar := func(k messages.Key) string { return w.cat.Text("ar", k, nil) }
+	w.say("salma", "؟")
+	assert.Contains(t, w.say("salma", "بياناتي"), "🔒", "«بياناتي» shows the person's data")
+	w.say("salma", "/help")
+	got := w.say("salma", "احذف بياناتي")
+	assert.Contains(t, got, ar(messages.ForgetConfirm), "«احذف بياناتي» asks before erasing")
+	assert.Contains(t, w.say("salma", "لا"), ar(messages.ForgetKept))
+	c, err := w.st.ContactByAddress(context.Background(), bot.Address{Channel: "test", ID: "salma"})
+	require.NoError(t, err, "nothing was erased")
+	assert.Equal(t, "ar", c.Lang)
+
+	w.onboard("sam")
+	w.say("sam", "/help")
+	assert.Contains(t, w.say("sam", "my data"), "🔒")
+	w.say("sam", "/help")
+	assert.Contains(t, w.say("sam", "Delete my data"), w.en(messages.ForgetConfirm))
+}
