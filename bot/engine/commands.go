@@ -59,6 +59,10 @@ func (e *Engine) CommandsFor(lang string, role store.Role) []bot.Command {
 	return out
 }
 
+// CommandName is the command running in this turn, as typed without its
+// argument ("/pledge"), or "" when none is.
+func (t *Turn) CommandName() string { return t.command }
+
 // Command runs a slash command. Inside a conversation with a draft, a
 // command that does not keep the conversation going (as /help does) first
 // asks whether to leave it, and leaving keeps the draft to resume; /cancel
@@ -85,6 +89,7 @@ func (t *Turn) Command(text string) error {
 		t.Say(messages.ErrNotAllowed, nil)
 		return t.Reask()
 	}
+	t.command = "/" + name
 	if t.sess.Flow != "" {
 		if cmd.KeepsFlow {
 			if err := cmd.Run(t, arg); err != nil {

@@ -40,6 +40,8 @@ type Turn struct {
 	// kept is the file the message carried, kept before the turn for a
 	// step that takes one
 	kept *keptFile
+	// command is the command running ("/pledge"), for its own examples
+	command string
 }
 
 // Choice is one option of a menu: Label is shown, Value is what choosing it means.
