@@ -475,3 +475,22 @@ func TestPrivacyInWords(t *testing.T) {
 	w.say("sam", "/help")
 	assert.Contains(t, w.say("sam", "Delete my data"), w.en(messages.ForgetConfirm))
 }
+
+// TestContinueInsideAWizardGoesOn: /continue typed in the middle of a
+// wizard asks its question again; it neither asks whether to leave for
+// /continue nor drops the wizard.
+func TestContinueInsideAWizardGoesOn(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	for _, cmd := range []string{"/broadcast", "/poll"} {
+		w.say("amal", cmd)
+		w.say("amal", "1") // no campaign
+		got := w.say("amal", "/continue")
+		assert.NotContains(t, got, "You are in the middle of", cmd)
+		assert.NotContains(t, got, w.en(messages.DraftNone), cmd)
+		assert.Contains(t, got, "Arabic", "%s asks its question again", cmd)
+		assert.NotEmpty(t, w.session("amal").Flow, "%s goes on", cmd)
+		w.say("amal", "/cancel")
+	}
+}
