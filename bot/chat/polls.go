@@ -354,9 +354,10 @@ func (ps *polls) answerPending(t *engine.Turn, text string) (bool, error) {
 	if err != nil || p == nil {
 		return false, err
 	}
-	if shown := t.MenuShownAt(); !shown.IsZero() && shown.After(at) {
+	if shown := t.MenuShownAt(); !shown.IsZero() && shown.Truncate(time.Second).After(at) {
 		// the menu they were shown since is what they answer; in the same
-		// second, the poll, which reached them as they read
+		// second, the poll, which reached them as they read (the time it
+		// was sent is kept to the second)
 		return false, nil
 	}
 	labels := make([]string, len(p.Options))
