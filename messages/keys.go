@@ -104,6 +104,7 @@ const (
 	StopDone                   Key = "stop.done"
 	CancelDone                 Key = "cancel.done"
 	CancelNothing              Key = "cancel.nothing"
+	CancelWelcome              Key = "cancel.welcome"
 	GroupUsePrivate            Key = "group.use_private"
 	MenuTitle                  Key = "menu.title"
 	MenuChoose                 Key = "menu.choose"

@@ -494,3 +494,24 @@ func TestContinueInsideAWizardGoesOn(t *testing.T) {
 		w.say("amal", "/cancel")
 	}
 }
+
+// TestNewcomerCancelsTheWelcome: a newcomer who leaves the welcome is not
+// shown a main menu, which would only bring the welcome back; before the
+// language is chosen the answer is in both languages.
+func TestNewcomerCancelsTheWelcome(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.say("nadia", "/start")
+	got := w.say("nadia", "/cancel")
+	assert.Contains(t, got, w.cat.Text("ar", messages.CancelWelcome, nil))
+	assert.Contains(t, got, w.en(messages.CancelWelcome))
+	assert.NotContains(t, got, w.cat.Text("ar", messages.MenuTitle, nil), "no main menu")
+	assert.Empty(t, w.session("nadia").Flow)
+
+	w.say("omar", "/start")
+	w.say("omar", "2")
+	got = w.say("omar", "/cancel")
+	assert.Equal(t, w.en(messages.CancelWelcome), got, "in the language chosen, and nothing else")
+
+	w.onboard("huda")
+	assert.Contains(t, w.say("huda", "/cancel"), w.en(messages.MenuTitle), "someone who went through the welcome gets the menu as before")
+}
