@@ -330,6 +330,7 @@ const (
 	BroadcastPreview           Key = "broadcast.preview"
 	BroadcastPreviewChannel    Key = "broadcast.preview_channel"
 	BroadcastQuietNote         Key = "broadcast.quiet_note"
+	BroadcastQuietWaits        Key = "broadcast.quiet_waits"
 	BroadcastSend              Key = "broadcast.send"
 	BroadcastSendUrgent        Key = "broadcast.send_urgent"
 	BroadcastTest              Key = "broadcast.test"

@@ -15,6 +15,7 @@ import (
 	"mobilise/bot"
 	"mobilise/bot/bottest"
 	"mobilise/bot/engine"
+	"mobilise/bot/schedule"
 	"mobilise/messages"
 	"mobilise/store"
 )
@@ -514,4 +515,24 @@ func TestNewcomerCancelsTheWelcome(t *testing.T) {
 
 	w.onboard("huda")
 	assert.Contains(t, w.say("huda", "/cancel"), w.en(messages.MenuTitle), "someone who went through the welcome gets the menu as before")
+}
+
+// TestBroadcastSentInQuietHours: the preview says a broadcast will wait
+// out quiet hours unless marked urgent; once it is sent, the answer says
+// it waits, without offering what can no longer be chosen.
+func TestBroadcastSentInQuietHours(t *testing.T) {
+	quiet, err := schedule.ParseQuietHours("09:00-12:00") // testNow is 11:30 in Hebron
+	require.NoError(t, err)
+	w := newWorld(t, bottest.Config{Quiet: &quiet})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	w.say("amal", "/broadcast")
+	w.say("amal", "1") // no campaign
+	w.say("amal", "تعالوا غدًا")
+	w.say("amal", "skip")
+	preview := w.say("amal", "1") // everyone
+	assert.Contains(t, preview, "unless you mark it urgent", "the preview offers urgency")
+	sent := w.say("amal", "1") // send
+	assert.Contains(t, sent, "It is quiet hours now, so it waits until")
+	assert.NotContains(t, sent, "unless you mark it urgent", "the sent broadcast no longer offers it")
 }

@@ -240,7 +240,8 @@ func (ou *outreach) announceSubmitted(t *engine.Turn, res coalition.Submitted, u
 	}
 	intro := t.Text(messages.BroadcastQueued, map[string]any{"ID": id, "Total": t.Count(messages.PeopleCount, res.Preview.Total, nil)})
 	if !res.Preview.StartsAt.IsZero() && !urgent {
-		intro += "\n" + t.Text(messages.BroadcastQuietNote, map[string]any{"Until": ou.words.Time(lang, res.Preview.StartsAt)})
+		// it is sent: marking it urgent is no longer a choice
+		intro += "\n" + t.Text(messages.BroadcastQuietWaits, map[string]any{"Until": ou.words.Time(lang, res.Preview.StartsAt)})
 	}
 	if more != "" {
 		intro += "\n\n" + more
