@@ -20,6 +20,9 @@ const (
 	MediaAsk Key = "media.ask"
 	// MediaAskCampaign asks for the file of the campaign {{.Title}}.
 	MediaAskCampaign Key = "media.ask_campaign"
+	// MediaAskNewCampaign asks, in the new campaign's wizard, for the file
+	// people will see with it; {{.Limit}} is the largest size.
+	MediaAskNewCampaign Key = "media.ask_new_campaign"
 	// MediaNone is the option of sending no file; MediaCampaign of sending
 	// the campaign's own.
 	MediaNone     Key = "media.none"

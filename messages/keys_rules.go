@@ -37,6 +37,7 @@ const (
 	SuspendedTakenOver     Key = "suspended.taken_over"
 	SuspendedDropped       Key = "suspended.dropped"
 	SuspendedNothing       Key = "suspended.nothing"
+	SuspendedNeedArg       Key = "suspended.need_arg"
 	AdminRoleUnchanged     Key = "admin.role_unchanged"
 	AdminStopped           Key = "admin.stopped"
 

@@ -55,4 +55,5 @@ const (
 	FlowRegister    Key = "flow.register"
 	FlowBroadcast   Key = "flow.broadcast"
 	FlowRemind      Key = "flow.remind"
+	FlowPoll        Key = "flow.poll"
 )

@@ -20,6 +20,8 @@ import (
 	"testing/fstest"
 	"text/template"
 	"text/template/parse"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -584,4 +586,18 @@ func TestCatalogsSplitAcrossFiles(t *testing.T) {
 		"locales/dupe.ar.json": {Data: []byte(`{"a.one": "مكرر"}`)},
 	})
 	assert.ErrorContains(t, err, "defined in two")
+}
+
+// TestCommandDescriptionsAreCapitalised: /help lists every command with its
+// description; in English each starts with a capital, as a sentence would.
+func TestCommandDescriptionsAreCapitalised(t *testing.T) {
+	for k, v := range catalogFile(t, English) {
+		if !strings.HasPrefix(k, "cmd.") {
+			continue
+		}
+		for _, text := range forms(t, English, k, v) {
+			first, _ := utf8.DecodeRuneInString(text)
+			assert.True(t, unicode.IsUpper(first), "%s: %q starts with a small letter", k, text)
+		}
+	}
 }

@@ -181,7 +181,7 @@ func suspendedArg(arg string) (string, uint64, bool) {
 func (ad *admin) cmdTakeOver(t *engine.Turn, arg string) error {
 	kind, id, ok := suspendedArg(arg)
 	if !ok {
-		t.Say(messages.SuspendedNothing, nil)
+		t.Say(messages.SuspendedNeedArg, map[string]any{"Example": messages.Isolate("/takeover broadcast 12")})
 		return mainMenu(t, "")
 	}
 	return ad.suspendedDone(t, ad.co.Members.TakeOver(t.Ctx(), ad.actor(t), kind, id), messages.SuspendedTakenOver)
@@ -190,7 +190,7 @@ func (ad *admin) cmdTakeOver(t *engine.Turn, arg string) error {
 func (ad *admin) cmdDrop(t *engine.Turn, arg string) error {
 	kind, id, ok := suspendedArg(arg)
 	if !ok {
-		t.Say(messages.SuspendedNothing, nil)
+		t.Say(messages.SuspendedNeedArg, map[string]any{"Example": messages.Isolate("/drop broadcast 12")})
 		return mainMenu(t, "")
 	}
 	return ad.suspendedDone(t, ad.co.Members.Drop(t.Ctx(), ad.actor(t), kind, id), messages.SuspendedDropped)

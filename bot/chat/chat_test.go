@@ -15,6 +15,7 @@ import (
 	"mobilise/bot"
 	"mobilise/bot/bottest"
 	"mobilise/bot/engine"
+	"mobilise/bot/schedule"
 	"mobilise/messages"
 	"mobilise/store"
 )
@@ -427,4 +428,111 @@ func texts(msgs []bot.Outgoing) []string {
 		out = append(out, m.Text)
 	}
 	return out
+}
+
+// TestBroadcastAndReminderTextNeedArabic: the Arabic text of a broadcast
+// or a reminder with no Arabic letter (an emoji alone) is refused at its
+// step and asked again, before anything is previewed or stored.
+func TestBroadcastAndReminderTextNeedArabic(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	for _, cmd := range []string{"/broadcast", "/remind"} {
+		w.say("amal", cmd)
+		asked := w.say("amal", "1") // no campaign
+		require.Contains(t, asked, w.en(messages.BroadcastTextAR), cmd)
+		got := w.say("amal", "😀")
+		assert.Contains(t, got, w.en(messages.ErrNeedArabic), cmd)
+		assert.Contains(t, got, w.en(messages.BroadcastTextAR), "%s asks again", cmd)
+		got = w.say("amal", "تعالوا يوم الجمعة")
+		assert.Contains(t, got, w.en(messages.BroadcastTextEN), "%s goes on", cmd)
+		w.say("amal", "/cancel")
+	}
+}
+
+// TestPrivacyInWords: «بياناتي» and «احذف بياناتي», "my data" and "delete
+// my data", typed with no menu showing (after /help), lead to /mydata and
+// to /forget, which asks before erasing anything.
+func TestPrivacyInWords(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.say("salma", "/start")
+	w.say("salma", "١")
+	w.say("salma", "نعم")
+	w.say("salma", "تجاوز")
+	ar := func(k messages.Key) string { return w.cat.Text("ar", k, nil) }
+	w.say("salma", "؟")
+	assert.Contains(t, w.say("salma", "بياناتي"), "🔒", "«بياناتي» shows the person's data")
+	w.say("salma", "/help")
+	got := w.say("salma", "احذف بياناتي")
+	assert.Contains(t, got, ar(messages.ForgetConfirm), "«احذف بياناتي» asks before erasing")
+	assert.Contains(t, w.say("salma", "لا"), ar(messages.ForgetKept))
+	c, err := w.st.ContactByAddress(context.Background(), bot.Address{Channel: "test", ID: "salma"})
+	require.NoError(t, err, "nothing was erased")
+	assert.Equal(t, "ar", c.Lang)
+
+	w.onboard("sam")
+	w.say("sam", "/help")
+	assert.Contains(t, w.say("sam", "my data"), "🔒")
+	w.say("sam", "/help")
+	assert.Contains(t, w.say("sam", "Delete my data"), w.en(messages.ForgetConfirm))
+}
+
+// TestContinueInsideAWizardGoesOn: /continue typed in the middle of a
+// wizard asks its question again; it neither asks whether to leave for
+// /continue nor drops the wizard.
+func TestContinueInsideAWizardGoesOn(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	for _, cmd := range []string{"/broadcast", "/poll"} {
+		w.say("amal", cmd)
+		w.say("amal", "1") // no campaign
+		got := w.say("amal", "/continue")
+		assert.NotContains(t, got, "You are in the middle of", cmd)
+		assert.NotContains(t, got, w.en(messages.DraftNone), cmd)
+		assert.Contains(t, got, "Arabic", "%s asks its question again", cmd)
+		assert.NotEmpty(t, w.session("amal").Flow, "%s goes on", cmd)
+		w.say("amal", "/cancel")
+	}
+}
+
+// TestNewcomerCancelsTheWelcome: a newcomer who leaves the welcome is not
+// shown a main menu, which would only bring the welcome back; before the
+// language is chosen the answer is in both languages.
+func TestNewcomerCancelsTheWelcome(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.say("nadia", "/start")
+	got := w.say("nadia", "/cancel")
+	assert.Contains(t, got, w.cat.Text("ar", messages.CancelWelcome, nil))
+	assert.Contains(t, got, w.en(messages.CancelWelcome))
+	assert.NotContains(t, got, w.cat.Text("ar", messages.MenuTitle, nil), "no main menu")
+	assert.Empty(t, w.session("nadia").Flow)
+
+	w.say("omar", "/start")
+	w.say("omar", "2")
+	got = w.say("omar", "/cancel")
+	assert.Equal(t, w.en(messages.CancelWelcome), got, "in the language chosen, and nothing else")
+
+	w.onboard("huda")
+	assert.Contains(t, w.say("huda", "/cancel"), w.en(messages.MenuTitle), "someone who went through the welcome gets the menu as before")
+}
+
+// TestBroadcastSentInQuietHours: the preview says a broadcast will wait
+// out quiet hours unless marked urgent; once it is sent, the answer says
+// it waits, without offering what can no longer be chosen.
+func TestBroadcastSentInQuietHours(t *testing.T) {
+	quiet, err := schedule.ParseQuietHours("09:00-12:00") // testNow is 11:30 in Hebron
+	require.NoError(t, err)
+	w := newWorld(t, bottest.Config{Quiet: &quiet})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	w.say("amal", "/broadcast")
+	w.say("amal", "1") // no campaign
+	w.say("amal", "تعالوا غدًا")
+	w.say("amal", "skip")
+	preview := w.say("amal", "1") // everyone
+	assert.Contains(t, preview, "unless you mark it urgent", "the preview offers urgency")
+	sent := w.say("amal", "1") // send
+	assert.Contains(t, sent, "It is quiet hours now, so it waits until")
+	assert.NotContains(t, sent, "unless you mark it urgent", "the sent broadcast no longer offers it")
 }

@@ -178,6 +178,18 @@ func mainMenu(t *engine.Turn, intro string) error {
 // cmdCancel is /cancel, and the «Cancel» of every wizard's summary: it
 // leaves the conversation (or drops the draft left) for the main menu.
 func cmdCancel(t *engine.Turn, _ string) error {
+	if t.Flow() == "start" && t.Contact().OnboardedAt.IsZero() {
+		// a newcomer leaving the welcome: the main menu would only bring
+		// the welcome back, so none is shown; before the language is
+		// chosen the words are in both, as the welcome's are
+		text := t.Text(messages.CancelWelcome, nil)
+		if t.Step() == "lang" {
+			text = t.Catalog().Text("ar", messages.CancelWelcome, nil) + "\n\n" + t.Catalog().Text("en", messages.CancelWelcome, nil)
+		}
+		t.EndFlow()
+		t.SayText(text)
+		return nil
+	}
 	if t.Flow() == "" {
 		if t.Draft() != "" {
 			// /cancel after leaving a draft drops it
@@ -264,6 +276,16 @@ func dataTime(t *engine.Turn, key string) time.Time {
 func needArabic(t *engine.Turn, v string) bool {
 	if !coalition.HasArabic(v) {
 		t.Say(messages.RegisterNeedArabic, nil)
+		return false
+	}
+	return true
+}
+
+// needArabicText is needArabic for a text that is not a name: a title, a
+// question, a message.
+func needArabicText(t *engine.Turn, v string) bool {
+	if !coalition.HasArabic(v) {
+		t.Say(messages.ErrNeedArabic, nil)
 		return false
 	}
 	return true

@@ -20,7 +20,11 @@ import (
 func (cr *core) findCampaign(t *engine.Turn, code string) (*store.Campaign, error) {
 	code = strings.ToLower(strings.TrimSpace(messages.ToASCIIDigits(code)))
 	if code == "" {
-		t.Say(messages.CampaignNeedCode, nil)
+		cmd := t.CommandName()
+		if cmd == "" {
+			cmd = "/campaign"
+		}
+		t.Say(messages.CampaignNeedCode, map[string]any{"Example": messages.Isolate(cmd + " peace2026")})
 		return nil, cr.cmdCampaigns(t, "")
 	}
 	c, err := cr.co.Campaigns.Find(t.Ctx(), code)

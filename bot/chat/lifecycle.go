@@ -214,7 +214,7 @@ func (cs *campaigns) editCampaignFlow() *engine.Flow {
 				return "field", nil
 			},
 		},
-		"title_ar": engine.TextStep(messages.NewCampaignTitleAR, "v", coalition.MaxTitle, false, false, needArabic, save("confirm")),
+		"title_ar": engine.TextStep(messages.NewCampaignTitleAR, "v", coalition.MaxTitle, false, false, needArabicText, save("confirm")),
 		"title_en": engine.TextStep(messages.NewCampaignTitleEN, "v", coalition.MaxTitle, false, false, nil, save("confirm")),
 		"call_ar":  engine.TextStep(messages.NewCampaignCallAR, "v", coalition.MaxCall, false, true, nil, save("confirm")),
 		"call_en":  engine.TextStep(messages.NewCampaignCallEN, "v", coalition.MaxCall, false, true, nil, save("confirm")),

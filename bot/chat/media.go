@@ -48,9 +48,14 @@ func setDataMedia(t *engine.Turn, m *store.Media) {
 // askMediaFirst puts the question of a file before the wizard's step
 // confirm, once: the summary then shows the file too. Going back to it
 // from the edit menu asks again. Without files configured it asks nothing.
+// sayFile marks the new campaign's wizard, whose file people see with the
+// campaign: the summary names it, and the question says so.
 func (cr *core) askMediaFirst(steps map[string]engine.Step, confirm string, campaignFile func(*engine.Turn) *store.Media, sayFile bool) {
 	orig := steps[confirm]
 	steps["media"] = cr.mediaStep(confirm, campaignFile)
+	if sayFile {
+		steps["media"] = cr.fileStepAsking(confirm, campaignFile, false, messages.MediaAskNewCampaign)
+	}
 	ask := orig.Ask
 	orig.Ask = func(t *engine.Turn) error {
 		if t.Data(mediaAsked) == "" && cr.co.Media.Limit() > 0 {
@@ -74,8 +79,19 @@ func (cr *core) mediaStep(next string, campaignFile func(*engine.Turn) *store.Me
 // fileStep is mediaStep; forCampaign asks for the file of the wizard's
 // campaign itself, where «No file» removes the one it has.
 func (cr *core) fileStep(next string, campaignFile func(*engine.Turn) *store.Media, forCampaign bool) engine.Step {
+	return cr.fileStepAsking(next, campaignFile, forCampaign, messages.MediaAsk)
+}
+
+// fileStepAsking is fileStep asking with prompt, which takes {{.Limit}}.
+func (cr *core) fileStepAsking(next string, campaignFile func(*engine.Turn) *store.Media, forCampaign bool, prompt messages.Key) engine.Step {
+	// in a wizard the file is optional: «لا», «بلاش», "skip" go on without
+	// one; the campaign's own file is only removed by choosing «No file»
+	kind := messages.OptionalText
+	if forCampaign {
+		kind = messages.ChoiceQuestion
+	}
 	return engine.Step{
-		Kind:       messages.ChoiceQuestion,
+		Kind:       kind,
 		TakesMedia: true,
 		Ask: func(t *engine.Turn) error {
 			opts := []engine.Choice{{Label: t.Text(messages.MediaNone, nil), Value: "none"}}
@@ -87,7 +103,7 @@ func (cr *core) fileStep(next string, campaignFile func(*engine.Turn) *store.Med
 				t.Ask(t.Text(messages.MediaAskCampaign, map[string]any{"Limit": limit, "Title": coalition.Title(c, t.Lang())}), opts)
 				return nil
 			}
-			t.Ask(t.Text(messages.MediaAsk, map[string]any{"Limit": limit}), opts)
+			t.Ask(t.Text(prompt, map[string]any{"Limit": limit}), opts)
 			return nil
 		},
 		Answer: func(t *engine.Turn, a engine.Answer) (string, error) {
@@ -99,7 +115,7 @@ func (cr *core) fileStep(next string, campaignFile func(*engine.Turn) *store.Med
 			case a.MediaErr != nil:
 				cr.sayRefused(t, a.MediaErr)
 				return "media", nil
-			case a.Chosen && a.Value == "none":
+			case a.Chosen && a.Value == "none", !forCampaign && engine.IsSkip(a):
 				setDataMedia(t, nil)
 				return next, nil
 			case a.Chosen && a.Value == "campaign" && campaignFile != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	mrand "math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 
 	"mobilise/bot"
 	"mobilise/bot/coalition"
+	"mobilise/messages"
 	"mobilise/store"
 )
 
@@ -43,4 +45,21 @@ func TestBroadcastPosterTranscript(t *testing.T) {
 	list, err := files.List()
 	require.NoError(t, err)
 	assert.Len(t, list, 1, "the refused file was not kept")
+}
+
+// TestFileQuestionTakesNo: at the question of a file, «بلاش» and «لا»
+// go on without one, as at any optional question; they neither leave the
+// wizard nor are refused as no file.
+func TestFileQuestionTakesNo(t *testing.T) {
+	h := newTranscript(t)
+	files, err := store.OpenMediaFiles(filepath.Join(t.TempDir(), "media"), store.DefaultMaxMedia)
+	require.NoError(t, err)
+	h.media = files
+	cat, err := messages.New()
+	require.NoError(t, err)
+	got := h.check("media_skip_ar.txt")
+	assert.Equal(t, 1, strings.Count(got, cat.Text("ar", messages.CancelDone, nil)), "no wizard was left but by the /cancel typed")
+	assert.NotContains(t, got, cat.Text("ar", messages.MediaNeedFile, nil), "«لا» is not refused")
+	assert.Contains(t, got, "راجع الرسالة قبل إرسالها", "the broadcast goes on to its preview")
+	assert.Contains(t, got, "راجع الحملة قبل إنشائها", "the campaign goes on to its summary")
 }

@@ -46,7 +46,7 @@ func (cs *campaigns) newCampaignFlow() *engine.Flow {
 		return "confirm"
 	}
 	steps := map[string]engine.Step{
-		"title_ar": engine.TextStep(messages.NewCampaignTitleAR, "title_ar", coalition.MaxTitle, false, false, needArabic, "title_en"),
+		"title_ar": engine.TextStep(messages.NewCampaignTitleAR, "title_ar", coalition.MaxTitle, false, false, needArabicText, "title_en"),
 		"title_en": engine.TextStep(messages.NewCampaignTitleEN, "title_en", coalition.MaxTitle, true, false, nil, "call_ar"),
 		"call_ar":  engine.TextStep(messages.NewCampaignCallAR, "call_ar", coalition.MaxCall, false, true, nil, "call_en"),
 		"call_en":  engine.TextStep(messages.NewCampaignCallEN, "call_en", coalition.MaxCall, true, true, nil, "code"),

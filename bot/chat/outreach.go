@@ -49,7 +49,7 @@ func (ou *outreach) messageSteps(after string) map[string]engine.Step {
 				return t.NextOr("text_ar"), nil
 			},
 		},
-		"text_ar": engine.TextStep(messages.BroadcastTextAR, "text_ar", coalition.MaxCall, false, true, nil, "text_en"),
+		"text_ar": engine.TextStep(messages.BroadcastTextAR, "text_ar", coalition.MaxCall, false, true, needArabicText, "text_en"),
 		"text_en": engine.TextStep(messages.BroadcastTextEN, "text_en", coalition.MaxCall, true, true, nil, "audience"),
 		"audience": {
 			Kind: messages.ChoiceQuestion,
@@ -240,7 +240,8 @@ func (ou *outreach) announceSubmitted(t *engine.Turn, res coalition.Submitted, u
 	}
 	intro := t.Text(messages.BroadcastQueued, map[string]any{"ID": id, "Total": t.Count(messages.PeopleCount, res.Preview.Total, nil)})
 	if !res.Preview.StartsAt.IsZero() && !urgent {
-		intro += "\n" + t.Text(messages.BroadcastQuietNote, map[string]any{"Until": ou.words.Time(lang, res.Preview.StartsAt)})
+		// it is sent: marking it urgent is no longer a choice
+		intro += "\n" + t.Text(messages.BroadcastQuietWaits, map[string]any{"Until": ou.words.Time(lang, res.Preview.StartsAt)})
 	}
 	if more != "" {
 		intro += "\n\n" + more

@@ -354,9 +354,10 @@ func (ps *polls) answerPending(t *engine.Turn, text string) (bool, error) {
 	if err != nil || p == nil {
 		return false, err
 	}
-	if shown := t.MenuShownAt(); !shown.IsZero() && shown.After(at) {
+	if shown := t.MenuShownAt(); !shown.IsZero() && shown.Truncate(time.Second).After(at) {
 		// the menu they were shown since is what they answer; in the same
-		// second, the poll, which reached them as they read
+		// second, the poll, which reached them as they read (the time it
+		// was sent is kept to the second)
 		return false, nil
 	}
 	labels := make([]string, len(p.Options))
@@ -432,13 +433,7 @@ func (ps *polls) attendanceStats(t *engine.Turn, c *store.Campaign, sb *strings.
 // its options in both languages, the audience, how long it stays open.
 func (ps *polls) pollFlow() *engine.Flow {
 	steps := ps.messageSteps("duration")
-	steps["text_ar"] = engine.TextStep(messages.PollAskQuestionAR, "text_ar", coalition.MaxQuestion, false, true, func(t *engine.Turn, v string) bool {
-		if !coalition.HasArabic(v) {
-			t.Say(messages.RegisterNeedArabic, nil)
-			return false
-		}
-		return true
-	}, "text_en")
+	steps["text_ar"] = engine.TextStep(messages.PollAskQuestionAR, "text_ar", coalition.MaxQuestion, false, true, needArabicText, "text_en")
 	steps["text_en"] = engine.TextStep(messages.PollAskQuestionEN, "text_en", coalition.MaxQuestion, true, true, nil, "options")
 	steps["options"] = engine.Step{
 		Ask: func(t *engine.Turn) error {
@@ -527,7 +522,7 @@ func (ps *polls) pollFlow() *engine.Flow {
 			{Label: t.Text(messages.PollFieldDuration, nil), Value: "duration"},
 		}
 	})
-	return &engine.Flow{First: "org", Role: store.RoleCoordinator, Steps: steps}
+	return &engine.Flow{First: "org", Role: store.RoleCoordinator, Title: messages.FlowPoll, Steps: steps}
 }
 
 // listMarker is a number or bullet people put before the options they list.

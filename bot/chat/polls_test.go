@@ -20,6 +20,7 @@ import (
 	"mobilise/bot/bottest"
 	"mobilise/bot/coalition"
 	"mobilise/bot/console"
+	"mobilise/messages"
 	"mobilise/store"
 )
 
@@ -204,4 +205,38 @@ func TestVerifyTranscript(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, bs, 2, "the call and the warning")
 	assert.Contains(t, bs[1].TextEN, "We did not send it")
+}
+
+// TestPollWizardIsKeptAsADraft: a command typed in the middle of writing a
+// poll asks before leaving, and what was written is kept for /continue,
+// as in every other long wizard; it is not dropped without a word.
+func TestPollWizardIsKeptAsADraft(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	w.say("amal", "/poll")
+	asked := w.say("amal", "1") // no campaign
+	require.Contains(t, asked, w.en(messages.PollAskQuestionAR))
+	asked = w.say("amal", "هل ستأتون يوم الجمعة؟")
+	require.Contains(t, asked, w.en(messages.PollAskQuestionEN))
+	leave := w.say("amal", "/campaigns")
+	require.Contains(t, leave, "You are in the middle of writing a poll", "a command asks before leaving the poll")
+	w.say("amal", "1") // leave, keep the draft
+	back := w.say("amal", "/continue")
+	assert.Contains(t, back, "writing a poll", "the draft is resumed")
+	assert.Contains(t, back, w.en(messages.PollAskQuestionEN), "at the question it was left at")
+}
+
+// TestPollQuestionNeedsArabic: a poll's question in Arabic with no Arabic
+// letter is refused with words about the text, not about a name.
+func TestPollQuestionNeedsArabic(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("amal")
+	w.role("amal", store.RoleCoordinator)
+	w.say("amal", "/poll")
+	w.say("amal", "1") // no campaign
+	got := w.say("amal", "🗳🗳")
+	assert.Contains(t, got, w.en(messages.ErrNeedArabic))
+	assert.NotContains(t, got, w.en(messages.RegisterNeedArabic))
+	assert.Contains(t, got, w.en(messages.PollAskQuestionAR), "the question is asked again")
 }

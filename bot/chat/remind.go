@@ -172,7 +172,7 @@ func (rs *reminders) remindFlow() *engine.Flow {
 			repeat = d.Schedule.Describe(t.Catalog(), t.Lang())
 		}
 		return t.Text(messages.RemindSummary, map[string]any{
-			"Text": d.TextAR, "Audience": rs.audienceText(t, d.Audience, rs.dataCampaign(t)),
+			"Text": coalition.InLang(t.Lang(), d.TextAR, d.TextEN), "Audience": rs.audienceText(t, d.Audience, rs.dataCampaign(t)),
 			"Next": "\n" + strings.Join(times, "\n"), "Repeat": repeat,
 		}), nil
 	}, messages.CommonCreate, false, rs.createReminder, func(t *engine.Turn) error { return cmdCancel(t, "") })

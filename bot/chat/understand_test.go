@@ -329,6 +329,9 @@ func TestBrokenCommandsGetWholeSentences(t *testing.T) {
 	assert.Contains(t, w.say("admin", "/rejectbroadcast #"), w.en(messages.BroadcastNeedNumber))
 	assert.Contains(t, w.say("admin", "/remind cancel"), w.en(messages.RemindNeedNumber))
 	assert.Contains(t, w.say("admin", "/approvereminder"), w.en(messages.RemindNeedNumber))
+	assert.Contains(t, w.say("admin", "/takeover"), "/takeover broadcast 12", "a take-over with nothing named says what to write")
+	assert.Contains(t, w.say("admin", "/drop 3"), "/drop broadcast 12")
+	assert.Contains(t, w.say("admin", "/drop broadcast 99"), w.en(messages.SuspendedNothing), "a number that names nothing stopped says so")
 	assert.Contains(t, w.say("admin", "/ x"), "/ x")
 }
 

@@ -158,3 +158,28 @@ func TestForwardedFakeWithoutACode(t *testing.T) {
 	require.Len(t, bs, 1)
 	assert.Contains(t, bs[0].TextAR, fake)
 }
+
+// TestPollAnsweredInWordsWithinTheSecond: the time a poll was sent is kept
+// to the second, the time a menu was shown to the nanosecond; a poll sent
+// in the same second as the person's last menu is what their words
+// answer, as answerPending says, even when the menu came a moment before.
+func TestPollAnsweredInWordsWithinTheSecond(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	ctx := context.Background()
+	w.setNow(testNow.Add(200 * time.Millisecond))
+	w.onboard("coord")
+	w.role("coord", store.RoleCoordinator)
+	w.onboard("huda") // the main menu, at .2 s
+	w.setNow(testNow.Add(700 * time.Millisecond))
+	res, err := w.co().Polls.Submit(ctx, w.actorOf("coord"), coalition.PollDraft{
+		QuestionAR: "أي يوم يناسبكم؟", QuestionEN: "Which day suits you?",
+		Options:  []store.PollOption{{AR: "الجمعة", EN: "Friday"}, {AR: "السبت", EN: "Saturday"}},
+		Audience: store.Audience{Kind: store.AudienceEveryone},
+	})
+	require.NoError(t, err)
+	got := w.say("huda", "Saturday")
+	assert.Contains(t, got, "«Saturday»", "the words answer the poll")
+	a, err := w.st.PollAnswerOf(ctx, res.Poll.ID, w.contactOf("huda").ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, a.Option)
+}

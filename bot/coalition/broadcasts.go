@@ -271,8 +271,12 @@ func (b *Broadcasts) submit(ctx context.Context, by Actor, d BroadcastDraft, att
 		return Submitted{}, errors.Join(err, notAllowedUnless(ok))
 	}
 	d.TextAR, d.TextEN = messages.CleanText(d.TextAR), messages.CleanText(d.TextEN)
-	if strings.TrimSpace(d.TextAR) == "" {
+	switch {
+	case strings.TrimSpace(d.TextAR) == "":
 		return Submitted{}, invalid("text_ar", messages.ErrInputEmpty)
+	case !HasArabic(d.TextAR):
+		// an emoji or a Latin text is no message for the Arabic readers
+		return Submitted{}, invalid("text_ar", messages.ErrNeedArabic)
 	}
 	d.Audience.CampaignID = d.CampaignID
 	if err := d.Audience.Validate(); err != nil {

@@ -80,8 +80,11 @@ func (rm *Reminders) Create(ctx context.Context, by Actor, d ReminderDraft) (Cre
 		return Created{}, err
 	}
 	d.TextAR, d.TextEN = messages.CleanText(d.TextAR), messages.CleanText(d.TextEN)
-	if strings.TrimSpace(d.TextAR) == "" {
+	switch {
+	case strings.TrimSpace(d.TextAR) == "":
 		return Created{}, invalid("text_ar", messages.ErrInputEmpty)
+	case !HasArabic(d.TextAR):
+		return Created{}, invalid("text_ar", messages.ErrNeedArabic)
 	}
 	d.Audience.CampaignID = d.CampaignID
 	if err := d.Audience.Validate(); err != nil {

@@ -426,3 +426,30 @@ func TestPauseHoldsEverySendButReplies(t *testing.T) {
 	urgent := store.OutboxEntry{Kind: store.KindBroadcast, Bulk: true, Urgent: true}
 	assert.True(t, f.co.Sending.Hold(night, &urgent).IsZero())
 }
+
+// TestArabicTextNeedsArabicLetters: a broadcast's or a reminder's Arabic
+// text with no Arabic letter in it (an emoji, a Latin text) is refused,
+// as a campaign's title and a poll's question are: the Arabic readers
+// would get nothing they can read.
+func TestArabicTextNeedsArabicLetters(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	coord := f.person(store.RoleCoordinator)
+	f.crowd(3, "jenin")
+	for _, text := range []string{"😀😀", "Come on Friday"} {
+		_, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: text, TextEN: "Come on Friday", Audience: governorate("jenin")})
+		var inv *coalition.InvalidError
+		require.ErrorAs(t, err, &inv, "broadcast %q", text)
+		assert.Equal(t, "text_ar", inv.Field)
+		assert.Equal(t, messages.ErrNeedArabic, inv.Reason)
+		_, err = f.co.Reminders.Create(ctx, f.actor(coord), coalition.ReminderDraft{TextAR: text, Audience: governorate("jenin"), At: f.clock().Add(time.Hour)})
+		require.ErrorAs(t, err, &inv, "reminder %q", text)
+		assert.Equal(t, messages.ErrNeedArabic, inv.Reason)
+	}
+	bs, err := f.st.Broadcasts(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, bs, "nothing was stored")
+	res, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "تعالوا يوم الجمعة 😀", Audience: governorate("jenin")})
+	require.NoError(t, err, "an Arabic text with an emoji is a message")
+	assert.NotNil(t, res.Broadcast)
+}

@@ -7,7 +7,10 @@
 // document by its extension (the bot reads its type from the content);
 // lines starting with "#" are comments. The bot's messages are printed with
 // "< " before each line and menu options numbered, so answering with the
-// number works as pressing the button would.
+// number works as pressing the button would; a button that stands for a
+// command, as a notice's do, shows the command to type instead. A message
+// for another local user starts with "[→ NAME]", and so does the next one
+// for the person typing, before they type again.
 package console
 
 import (
@@ -35,6 +38,11 @@ type Channel struct {
 	out  io.Writer
 	user string
 	seq  int
+	// other is set once a message for someone else is printed, and
+	// cleared by the next line typed: the next message for the person
+	// typing is then marked as theirs, so it does not read as the end of
+	// the other one.
+	other bool
 }
 
 // Option configures a Channel.
@@ -126,6 +134,7 @@ func (c *Channel) handleLine(ctx context.Context, h bot.Handler, line string) {
 	}
 	c.mu.Lock()
 	user := c.user
+	c.other = false
 	path, file := strings.CutPrefix(trimmed, ":file ")
 	if c.echo && file {
 		fmt.Fprintf(c.out, ":file %s\n", strings.TrimSpace(path))
@@ -166,15 +175,22 @@ func (c *Channel) Send(_ context.Context, msg bot.Outgoing) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var b strings.Builder
-	if msg.To.ID != c.user {
+	if msg.To.ID != c.user || c.other {
 		fmt.Fprintf(&b, "[→ %s]\n", msg.To.ID)
 	}
+	c.other = msg.To.ID != c.user
 	for _, line := range strings.Split(msg.Text, "\n") {
 		b.WriteString(strings.TrimRight("< "+line, " ") + "\n")
 	}
 	n := 0
 	for _, row := range msg.Buttons {
 		for _, btn := range row {
+			if strings.HasPrefix(btn.Payload, "/") {
+				// a button that stands for a command (a notice's): typing its
+				// number would answer the menu the person was shown last
+				fmt.Fprintf(&b, "<   • %s: %s\n", btn.Text, btn.Payload)
+				continue
+			}
 			n++
 			fmt.Fprintf(&b, "<   %s. %s\n", optionNumber(msg.Lang, n), btn.Text)
 		}

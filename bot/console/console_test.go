@@ -36,6 +36,40 @@ func TestConsoleReadsLinesAsMessagesAndPrintsReplies(t *testing.T) {
 	assert.Equal(t, want, out.String())
 }
 
+func TestConsoleShowsCommandButtonsAsCommands(t *testing.T) {
+	var out bytes.Buffer
+	c := New(strings.NewReader(""), &out)
+	_, err := c.Send(context.Background(), bot.Outgoing{To: bot.Address{Channel: "console", ID: "user"}, Text: "Broadcast no. 1 is waiting for your approval.",
+		Buttons: [][]bot.Button{{{Text: "✅ Approve", Payload: "/approvebroadcast 1"}, {Text: "❌ Reject", Payload: "/rejectbroadcast 1"}}}})
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), bot.Outgoing{To: bot.Address{Channel: "console", ID: "user"}, Text: "Choose:", Lang: "ar",
+		Buttons: [][]bot.Button{{{Text: "نعم", Payload: "m:ab12:0"}, {Text: "🔗 share", Payload: "/share"}, {Text: "لا", Payload: "m:ab12:1"}}}})
+	require.NoError(t, err)
+	want := "< Broadcast no. 1 is waiting for your approval.\n<   • ✅ Approve: /approvebroadcast 1\n<   • ❌ Reject: /rejectbroadcast 1\n" +
+		"< Choose:\n<   ١. نعم\n<   • 🔗 share: /share\n<   ٢. لا\n"
+	assert.Equal(t, want, out.String(), "a number typed answers the menu, so a command's button is shown as the command")
+}
+
+func TestConsoleMarksTheReplyAfterANoticeToSomeoneElse(t *testing.T) {
+	var out bytes.Buffer
+	c := New(strings.NewReader("2\n3\n"), &out, WithEcho(true), WithUser("sara"))
+	n := 0
+	err := c.Run(context.Background(), bot.HandlerFunc(func(ctx context.Context, in bot.Incoming) error {
+		n++
+		if n == 1 {
+			_, err := c.Send(ctx, bot.Outgoing{To: bot.Address{Channel: "console", ID: "admin"}, Text: "Broadcast no. 1 is finished."})
+			require.NoError(t, err)
+		}
+		_, err := c.Send(ctx, bot.Outgoing{To: in.From, Text: "Your answer: " + in.Text})
+		require.NoError(t, err)
+		return nil
+	}))
+	require.NoError(t, err)
+	want := "> 2\n[→ admin]\n< Broadcast no. 1 is finished.\n[→ sara]\n< Your answer: 2\n" +
+		"> 3\n< Your answer: 3\n"
+	assert.Equal(t, want, out.String(), "after a message for someone else, the reply to the person typing says it is theirs")
+}
+
 func TestConsoleStopsWhenCancelled(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()

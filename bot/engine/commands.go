@@ -59,10 +59,15 @@ func (e *Engine) CommandsFor(lang string, role store.Role) []bot.Command {
 	return out
 }
 
+// CommandName is the command running in this turn, as typed without its
+// argument ("/pledge"), or "" when none is.
+func (t *Turn) CommandName() string { return t.command }
+
 // Command runs a slash command. Inside a conversation with a draft, a
 // command that does not keep the conversation going (as /help does) first
 // asks whether to leave it, and leaving keeps the draft to resume; /cancel
-// leaves and drops it, and /stop stops at once, keeping the draft. A
+// leaves and drops it, /stop stops at once, keeping the draft, and
+// /continue asks the conversation's question again. A
 // conversation without a draft is simply left.
 func (t *Turn) Command(text string) error {
 	text = strings.TrimSpace(text)
@@ -85,6 +90,7 @@ func (t *Turn) Command(text string) error {
 		t.Say(messages.ErrNotAllowed, nil)
 		return t.Reask()
 	}
+	t.command = "/" + name
 	if t.sess.Flow != "" {
 		if cmd.KeepsFlow {
 			if err := cmd.Run(t, arg); err != nil {
@@ -94,6 +100,9 @@ func (t *Turn) Command(text string) error {
 		}
 		f := t.e.flows[t.sess.Flow]
 		switch {
+		case name == "continue":
+			// the person means to go on with the conversation they are in
+			return t.Reask()
 		case name == "cancel":
 			// the person means to drop it: /cancel says so
 		case f == nil || f.Title == "":

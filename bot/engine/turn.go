@@ -40,6 +40,8 @@ type Turn struct {
 	// kept is the file the message carried, kept before the turn for a
 	// step that takes one
 	kept *keptFile
+	// command is the command running ("/pledge"), for its own examples
+	command string
 }
 
 // Choice is one option of a menu: Label is shown, Value is what choosing it means.
@@ -302,7 +304,7 @@ func (t *Turn) dispatch() error {
 		}
 	}
 	if t.sess.Flow == "" {
-		if cmd, ok := KeywordCommand(text); ok && (cmd == "/campaigns" || strings.HasPrefix(cmd, "/start ")) {
+		if cmd, ok := KeywordCommand(text); ok && (cmd == "/campaigns" || cmd == "/mydata" || cmd == "/forget" || strings.HasPrefix(cmd, "/start ")) {
 			return t.Command(cmd)
 		}
 	}
@@ -463,10 +465,27 @@ func (t *Turn) Reask() error {
 // MainMenu shows the main menu after intro.
 func (t *Turn) MainMenu(intro string) error { return t.e.conv.MainMenu(t, intro) }
 
+// privacyCommand maps what people type, whole and normalised
+// (messages.Normalize), to see or erase what the coalition keeps about
+// them. The erasing phrases lead to /forget, which asks before it erases.
+func privacyCommand(n string) (string, bool) {
+	switch n {
+	case "بياناتي", "معلوماتي", "my data":
+		return "/mydata", true
+	case "احذف بياناتي", "احذفوا بياناتي", "امسح بياناتي", "امسحوا بياناتي", "احذف حسابي", "امسح حسابي", "انسوني",
+		"delete my data", "erase my data", "delete my account", "forget me":
+		return "/forget", true
+	}
+	return "", false
+}
+
 // KeywordCommand maps typed words that mean a command ("start", «مساعدة»,
-// "start peace2026" from a wa.me link) to it.
+// "start peace2026" from a wa.me link, «احذف بياناتي») to it.
 func KeywordCommand(text string) (string, bool) {
 	n := messages.Normalize(text)
+	if cmd, ok := privacyCommand(n); ok {
+		return cmd, true
+	}
 	word, rest, _ := strings.Cut(n, " ")
 	switch word {
 	case "start", "ابدا", "بدايه", "مرحبا", "اهلا", "السلام", "hi", "hello":

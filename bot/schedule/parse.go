@@ -256,7 +256,12 @@ func (p *parser) run() error {
 				}
 			}
 			if !ok {
-				return p.fail(ReasonUnknownWord, p.toks[start])
+				word := p.toks[start]
+				if lex.in("every", word) && start+1 < len(p.toks) {
+					// «كل شهر», "every banana": the word after "every" is the one not understood
+					word = p.toks[start+1]
+				}
+				return p.fail(ReasonUnknownWord, word)
 			}
 		}
 	}

@@ -178,6 +178,24 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestUnknownWordNamesTheWord: a refusal names the word not understood,
+// not the «كل», "every" before it, which the person typed rightly.
+func TestUnknownWordNamesTheWord(t *testing.T) {
+	loc, now := hebron(t), testNow(t)
+	for in, word := range map[string]string{
+		"كل شهر الساعة ٥ مساء": "شهر",
+		"every banana at 5pm":  "banana",
+		"sometimes":            "sometimes",
+		"every day around 9pm": "around",
+	} {
+		_, err := Parse(in, now, loc)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, in)
+		assert.Equal(t, ReasonUnknownWord, pe.Reason, in)
+		assert.Equal(t, word, pe.Word, in)
+	}
+}
+
 func TestParseKeepsEveryDetail(t *testing.T) {
 	loc, now := hebron(t), testNow(t)
 	for in, want := range map[string]Schedule{
