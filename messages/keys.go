@@ -342,6 +342,7 @@ const (
 	BroadcastRejected          Key = "broadcast.rejected"
 	BroadcastDecided           Key = "broadcast.decided"
 	BroadcastOwnApproval       Key = "broadcast.own_approval"
+	BroadcastAudienceGrew      Key = "broadcast.audience_grew"
 	BroadcastNotFound          Key = "broadcast.not_found"
 	BroadcastCancelled         Key = "broadcast.cancelled"
 	BroadcastNothingToCancel   Key = "broadcast.nothing_to_cancel"

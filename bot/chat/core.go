@@ -84,6 +84,8 @@ func explain(t *engine.Turn, err error) bool {
 		t.Say(messages.BroadcastNobody, nil)
 	case errors.Is(err, coalition.ErrOwnApproval):
 		t.Say(messages.BroadcastOwnApproval, nil)
+	case errors.Is(err, coalition.ErrAudienceGrew):
+		t.Say(messages.BroadcastAudienceGrew, nil)
 	case errors.Is(err, coalition.ErrTooOften):
 		t.Say(messages.RemindTooOften, nil)
 	case errors.Is(err, coalition.ErrYourself):

@@ -426,3 +426,35 @@ func TestPauseHoldsEverySendButReplies(t *testing.T) {
 	urgent := store.OutboxEntry{Kind: store.KindBroadcast, Bulk: true, Urgent: true}
 	assert.True(t, f.co.Sending.Hold(night, &urgent).IsZero())
 }
+
+// Rule 1: an approval covers the count its request showed, and a tenth
+// more; an audience grown past that by the time of the approval is not
+// sent to on it, and the admins are asked again with the new count.
+func TestBroadcastWhoseAudienceGrewBeforeItsApprovalIsAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	coord := f.person(store.RoleCoordinator)
+	admin := f.person(store.RoleAdmin)
+	f.crowd(4, "jenin")
+	res, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "نص", Audience: governorate("jenin")})
+	require.NoError(t, err)
+	require.True(t, res.AwaitingApproval)
+	require.Len(t, f.to(admin, "broadcast_approval"), 1)
+
+	f.crowd(6, "jenin") // 10 now: past the 4 (and 4.4) the request showed
+	_, err = f.co.Broadcasts.Approve(ctx, f.actor(admin), res.Broadcast.ID)
+	assert.ErrorIs(t, err, coalition.ErrAudienceGrew)
+	assert.Empty(t, f.bulkOf(res.Broadcast.ID), "nothing sent on an approval of fewer people")
+	bc, err := f.st.Broadcast(ctx, res.Broadcast.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.BroadcastAwaitingApproval, bc.Status, "it still waits")
+	assert.Equal(t, 10, bc.Recipients, "for the count it reaches now")
+	asked := f.to(admin, "broadcast_approval")
+	require.Len(t, asked, 2, "the admins are asked again")
+	assert.Contains(t, asked[1].Text, "١٠")
+
+	bc, err = f.co.Broadcasts.Approve(ctx, f.actor(admin), res.Broadcast.ID)
+	require.NoError(t, err, "the new count approved")
+	assert.Equal(t, admin.ID, bc.ApprovedBy)
+	assert.Len(t, f.bulkOf(res.Broadcast.ID), 10)
+}
