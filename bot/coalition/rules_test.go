@@ -458,3 +458,36 @@ func TestBroadcastWhoseAudienceGrewBeforeItsApprovalIsAskedAgain(t *testing.T) {
 	assert.Equal(t, admin.ID, bc.ApprovedBy)
 	assert.Len(t, f.bulkOf(res.Broadcast.ID), 10)
 }
+
+// Rule 1, split audiences across /link: the sends an account made before
+// it was linked count with the sends of the person it became.
+func TestSplitAudiencesCountTogetherAcrossALink(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.person(store.RoleAdmin)
+	coord := f.person(store.RoleCoordinator)
+	f.crowd(2, "jenin")
+	f.crowd(2, "tubas")
+	first, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "جنين", Audience: governorate("jenin")})
+	require.NoError(t, err)
+	require.False(t, first.AwaitingApproval, "2 alone is under the threshold")
+
+	// the coordinator types the code of a fresh WhatsApp account, which is kept
+	second := f.personOn(bot.WhatsApp, store.RoleCitizen, "", "ar")
+	code, err := f.co.People.LinkCode(ctx, f.actor(second))
+	require.NoError(t, err)
+	linked, err := f.co.People.Link(ctx, f.actor(coord), code, true)
+	require.NoError(t, err)
+	require.NotNil(t, linked.Contact)
+	require.Equal(t, second.ID, linked.Contact.ID, "the code's owner is the one kept")
+
+	by := f.actor(linked.Contact)
+	require.Equal(t, store.RoleCoordinator, by.Role)
+	p, err := f.co.Broadcasts.Preview(ctx, by, coalition.BroadcastDraft{TextAR: "طوباس", Audience: governorate("tubas")})
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.RecentSends, "the send made before the link counts")
+	res, err := f.co.Broadcasts.Submit(ctx, by, coalition.BroadcastDraft{TextAR: "طوباس", Audience: governorate("tubas")})
+	require.NoError(t, err)
+	assert.True(t, res.AwaitingApproval, "2 + 2 within a day is over 3, whichever account sent them")
+	assert.Empty(t, f.bulkOf(res.Broadcast.ID))
+}
