@@ -229,3 +229,17 @@ func TestAnInstitutionAsksItsSupporters(t *testing.T) {
 	assert.Contains(t, w.say("rep", "/institutionstats"), "one answer to a poll")
 	assert.Contains(t, w.say("rep", "/poll "+strconv.FormatUint(polls[0].ID, 10)), "هل تأتون؟", "its people read its results")
 }
+
+// An admin suspends and reinstates an institution by its number as well
+// as by its code.
+func TestMembershipStandingByNumberOrCode(t *testing.T) {
+	for _, name := range []string{"standing_en.txt", "standing_ar.txt"} {
+		t.Run(name, func(t *testing.T) {
+			h := newTranscript(t)
+			h.check(name)
+			inst := institutionOf(t, h, "rep")
+			assert.Equal(t, store.InstitutionApproved, inst.Status, "suspended and reinstated")
+			assert.NotEmpty(t, inst.StatusReason)
+		})
+	}
+}
