@@ -261,3 +261,19 @@ func TestBypassAnApprovalOfFewerPeopleThanTheAudienceReachesNow(t *testing.T) {
 	assert.Equal(t, store.BroadcastQueued, broadcasts(t, w)[0].Status)
 	assert.Len(t, w.pending(true), 7)
 }
+
+// While one admin had paused sending, the other admins got no answer to
+// anything they wrote, and heard of the pause only once it was lifted:
+// the notice of the pause was held, and the answers queued after it.
+func TestDuringAPauseTheOtherAdminsAreToldAndAnswered(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleAdmin)
+	w.people("jenin", "p1")
+	w.onboard("admin")
+	w.say("admin", "/pause")
+	got := w.say("ruth", "/menu")
+	assert.Contains(t, got, "paused all sending", "told of the pause")
+	assert.Contains(t, got, w.en(messages.MenuTitle), "and answered")
+	assert.Contains(t, w.say("p1", "/menu"), w.en(messages.MenuTitle), "everyone is answered")
+}

@@ -406,12 +406,18 @@ func TestPauseHoldsEverySendButReplies(t *testing.T) {
 	for _, e := range []store.OutboxEntry{
 		{Kind: store.KindBroadcast, Bulk: true, Urgent: true},
 		{Kind: store.KindReminder, Bulk: true},
-		{Kind: "target_reached"},
+		{Kind: "target_reached", Bulk: true},
 	} {
 		assert.True(t, f.co.Sending.Hold(now, &e).After(now), "%s held while paused", e.Kind)
 	}
 	reply := store.OutboxEntry{Kind: store.KindReply}
 	assert.True(t, f.co.Sending.Hold(now, &reply).IsZero(), "a person talking to the bot is answered")
+	// a notice to one person shares its lane with their answers: held, it
+	// would hold back every answer queued after it
+	for _, kind := range []store.MessageKind{"sending_paused", "broadcast_approval", "role_changed"} {
+		notice := store.OutboxEntry{Kind: kind}
+		assert.True(t, f.co.Sending.Hold(now, &notice).IsZero(), "%s goes while paused", kind)
+	}
 	p, err := f.co.Broadcasts.Preview(ctx, admin, coalition.BroadcastDraft{TextAR: "نص", Audience: everyone})
 	require.NoError(t, err)
 	require.NotNil(t, p.Paused, "the preview says sending is paused")
