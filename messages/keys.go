@@ -358,6 +358,7 @@ const (
 	BroadcastStatusDone        Key = "broadcast.status_done"
 	BroadcastStatusCancelled   Key = "broadcast.status_cancelled"
 	PauseDone                  Key = "pause.done"
+	PauseAlready               Key = "pause.already"
 	ResumeDone                 Key = "resume.done"
 	Minutes                    Key = "time.minutes"
 	Hours                      Key = "time.hours"

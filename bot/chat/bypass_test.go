@@ -262,6 +262,18 @@ func TestBypassAnApprovalOfFewerPeopleThanTheAudienceReachesNow(t *testing.T) {
 	assert.Len(t, w.pending(true), 7)
 }
 
+// An admin sent /pause twice; the other admins were told twice, and the
+// pause read as the second admin's from the second time.
+func TestPauseTwiceSaysItIsPausedAlready(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleAdmin)
+	w.onboard("admin")
+	w.say("admin", "/pause")
+	assert.Contains(t, w.say("ruth", "/pause"), w.en(messages.PauseAlready))
+	assert.NotContains(t, w.say("admin", "/menu"), "paused all sending", "told once, when it was paused")
+}
+
 // While one admin had paused sending, the other admins got no answer to
 // anything they wrote, and heard of the pause only once it was lifted:
 // the notice of the pause was held, and the answers queued after it.

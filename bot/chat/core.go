@@ -86,6 +86,8 @@ func explain(t *engine.Turn, err error) bool {
 		t.Say(messages.BroadcastOwnApproval, nil)
 	case errors.Is(err, coalition.ErrAudienceGrew):
 		t.Say(messages.BroadcastAudienceGrew, nil)
+	case errors.Is(err, coalition.ErrAlreadyPaused):
+		t.Say(messages.PauseAlready, nil)
 	case errors.Is(err, coalition.ErrTooOften):
 		t.Say(messages.RemindTooOften, nil)
 	case errors.Is(err, coalition.ErrYourself):

@@ -497,3 +497,28 @@ func TestSplitAudiencesCountTogetherAcrossALink(t *testing.T) {
 	assert.True(t, res.AwaitingApproval, "2 + 2 within a day is over 3, whichever account sent them")
 	assert.Empty(t, f.bulkOf(res.Broadcast.ID))
 }
+
+// A second /pause while paused changes nothing: the pause keeps who
+// paused first and when, and no one is told or audited again.
+func TestPauseWhilePausedChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	first := f.actor(f.person(store.RoleAdmin))
+	second := f.person(store.RoleAdmin)
+	third := f.person(store.RoleAdmin)
+	require.NoError(t, f.co.Sending.Pause(ctx, first))
+	f.advance(time.Hour)
+	err := f.co.Sending.Pause(ctx, f.actor(second))
+	assert.ErrorIs(t, err, coalition.ErrAlreadyPaused)
+	p, err := f.co.Sending.Paused(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	assert.Equal(t, first.Person, p.By, "still the first admin's pause")
+	assert.True(t, testNow.Equal(p.At), "since the first pause")
+	assert.Len(t, f.to(third, "sending_paused"), 1, "told once")
+	assert.Len(t, f.audit("sending_paused"), 1, "audited once")
+	require.NoError(t, f.co.Sending.Resume(ctx, f.actor(second)))
+	p, err = f.co.Sending.Paused(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, p)
+}

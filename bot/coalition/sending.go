@@ -14,7 +14,9 @@ import (
 type Sending struct{ *rules }
 
 // Pause stops all sending on every channel at once, until Resume. Only
-// admins pause; the other admins are told who paused.
+// admins pause; the other admins are told who paused. A pause while
+// paused changes nothing (ErrAlreadyPaused): it keeps who paused first
+// and when, and tells no one again.
 func (s *Sending) Pause(ctx context.Context, by Actor) error {
 	return s.set(ctx, by, true)
 }
@@ -30,6 +32,15 @@ func (s *Sending) set(ctx context.Context, by Actor, paused bool) error {
 		return ErrNotAllowed
 	}
 	return s.st.InTx(ctx, func(ctx context.Context) error {
+		if paused {
+			was, err := s.st.Pause(ctx)
+			if err != nil {
+				return err
+			}
+			if was.Paused {
+				return ErrAlreadyPaused
+			}
+		}
 		p := store.Pause{}
 		action, key := "sending_resumed", messages.ResumeNotice
 		if paused {
