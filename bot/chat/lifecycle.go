@@ -477,6 +477,8 @@ func (cs *campaigns) attachFlow() *engine.Flow {
 		"done": {Ask: done, Answer: func(t *engine.Turn, _ engine.Answer) (string, error) { return "", done(t) }},
 	}
 	steps["file"] = cs.fileStep("done", nil, true)
+	// fileStep asks again at "media" after a text or a refused file
+	steps["media"] = steps["file"]
 	return &engine.Flow{First: "file", Role: store.RoleCoordinator, Title: messages.FlowAttach, Steps: steps}
 }
 

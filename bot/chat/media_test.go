@@ -44,3 +44,21 @@ func TestBroadcastPosterTranscript(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 1, "the refused file was not kept")
 }
+
+// TestAttachTranscript: at /attach's question, a text or a file that is
+// no picture is refused and the question asked again; a poster is kept.
+func TestAttachTranscript(t *testing.T) {
+	for _, name := range []string{"attach_en.txt", "attach_ar.txt"} {
+		t.Run(name, func(t *testing.T) {
+			h := newTranscript(t)
+			files, err := store.OpenMediaFiles(filepath.Join(t.TempDir(), "media"), store.DefaultMaxMedia)
+			require.NoError(t, err)
+			h.media = files
+			h.check(name)
+			c, err := h.st.CampaignByCode(context.Background(), "walk")
+			require.NoError(t, err)
+			require.NotNil(t, c.Media, "the poster is attached")
+			assert.Equal(t, "walk-poster.png", c.Media.Name)
+		})
+	}
+}
