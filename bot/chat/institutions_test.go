@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -242,4 +243,22 @@ func TestMembershipStandingByNumberOrCode(t *testing.T) {
 			assert.NotEmpty(t, inst.StatusReason)
 		})
 	}
+}
+
+// An institution's coordinator attaches a file to their institution's
+// campaign, and is refused another institution's at once.
+func TestInstitutionCoordinatorActsWithinItsCampaigns(t *testing.T) {
+	h := newTranscript(t)
+	files, err := store.OpenMediaFiles(filepath.Join(t.TempDir(), "media"), store.DefaultMaxMedia)
+	require.NoError(t, err)
+	h.media = files
+	h.check("institution_scope_en.txt")
+	ctx := context.Background()
+	own, err := h.st.CampaignByCode(ctx, "dwalk")
+	require.NoError(t, err)
+	require.NotNil(t, own.Media, "the poster is on their institution's campaign")
+	theirs, err := h.st.CampaignByCode(ctx, "forumc")
+	require.NoError(t, err)
+	assert.Nil(t, theirs.Media)
+	assert.Equal(t, "حملة المنتدى", theirs.TitleAR)
 }

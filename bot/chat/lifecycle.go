@@ -113,7 +113,11 @@ func (cs *campaigns) cmdReopenCampaign(t *engine.Turn, code string) error {
 	if c == nil {
 		return err
 	}
-	if !t.Role().AtLeast(store.RoleCoordinator) {
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok || !t.Role().AtLeast(store.RoleCoordinator) {
 		t.Say(messages.ErrNotAllowed, nil)
 		return mainMenu(t, "")
 	}
@@ -155,7 +159,11 @@ func (cs *campaigns) cmdEditCampaign(t *engine.Turn, code string) error {
 	if c == nil {
 		return err
 	}
-	if !t.Role().AtLeast(store.RoleCoordinator) {
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok || !t.Role().AtLeast(store.RoleCoordinator) {
 		t.Say(messages.ErrNotAllowed, nil)
 		return mainMenu(t, "")
 	}
@@ -450,6 +458,14 @@ func (cs *campaigns) cmdAttach(t *engine.Turn, arg string) error {
 	c, err := cs.co.Campaigns.Find(t.Ctx(), code)
 	if err != nil {
 		return endWith(t, err)
+	}
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		t.Say(messages.ErrNotAllowed, nil)
+		return mainMenu(t, "")
 	}
 	return t.StartFlow("attach", "", map[string]string{"campaign": strconv.FormatUint(c.ID, 10)})
 }
