@@ -178,7 +178,11 @@ func (ip *institutionPanel) decideName(t *engine.Turn, arg string, approve bool)
 	idText, reason, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	id, ok := broadcastArg(idText)
 	if !ok {
-		t.Say(messages.AdminNeedInstitution, nil)
+		command := "/rejectname"
+		if approve {
+			command = "/approvename"
+		}
+		t.Say(messages.AdminNeedInstitution, map[string]any{"Example": messages.Isolate(command + " 12")})
 		return mainMenu(t, "")
 	}
 	inst, err := ip.co.Institutions.DecideRename(t.Ctx(), ip.actor(t), id, approve, reason)
