@@ -292,7 +292,7 @@ func sampleData(cat *Catalog, lang string) map[string]any {
 		"TextAR":   "انضمّوا إلينا يوم الجمعة في الساحة.", "TextEN": "Join us on Friday in the square.",
 		"CallAR": "وقّعوا على التعهّد بالحوار.", "CallEN": "Sign the pledge to dialogue.",
 		"Code": Isolate("peace2026"), "Link": Isolate("https://t.me/mobilise_bot?start=peace2026"),
-		"Command": Isolate("/campaigns"), "Example": Isolate("2026-12-14 18:00"), "RefCode": Isolate("k3x9p2qa"),
+		"Command": Isolate("/campaigns"), "Example": Isolate("2026-12-14 18:00"), "Address": Isolate("/appoint telegram:123456"), "RefCode": Isolate("k3x9p2qa"),
 		"Clock": Isolate("5"),
 		"When":  at(72 * time.Hour), "Next": at(26 * time.Hour), "Until": at(10 * time.Hour), "Since": at(-2 * time.Hour),
 		"Start": at(time.Hour), "End": at(30 * 24 * time.Hour), "At": at(-3 * time.Hour),

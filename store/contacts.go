@@ -498,6 +498,9 @@ func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*Con
 		if err := moveWatches(tx, keepID, mergeID); err != nil {
 			return err
 		}
+		if err := moveBulkSends(tx, keepID, mergeID); err != nil {
+			return fmt.Errorf("moving the bulk sends of contact %d: %w", mergeID, err)
+		}
 		if err := movePollAnswers(tx, keepID, mergeID); err != nil {
 			return err
 		}

@@ -100,3 +100,32 @@ func (s *Store) BulkSentSince(ctx context.Context, author uint64, since time.Tim
 	}
 	return out, nil
 }
+
+// moveBulkSends gives keepID the ledger entries of mergeID, which a link
+// joins into it: the sends one person made from either account count
+// together.
+func moveBulkSends(tx *bbolt.Tx, keepID, mergeID uint64) error {
+	b := tx.Bucket(bucketBulkSends)
+	prefix := itob(mergeID)
+	var keys, values [][]byte
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		keys, values = append(keys, bytes.Clone(k)), append(values, bytes.Clone(v))
+	}
+	for i, k := range keys {
+		var e BulkSend
+		if err := json.Unmarshal(values[i], &e); err != nil {
+			return fmt.Errorf("decoding bulk send %x: %w", k, err)
+		}
+		e.Author = keepID
+		nk := bytes.Clone(k)
+		copy(nk, itob(keepID))
+		if err := putJSON(b, nk, e); err != nil {
+			return err
+		}
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

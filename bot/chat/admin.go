@@ -68,7 +68,11 @@ func (ad *admin) decide(t *engine.Turn, arg string, approve bool) error {
 	idText, reason, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	id, ok := messages.ParseNumber(strings.TrimPrefix(idText, "#"))
 	if !ok || id <= 0 {
-		t.Say(messages.AdminNeedInstitution, nil)
+		command := "/reject"
+		if approve {
+			command = "/approve"
+		}
+		t.Say(messages.AdminNeedInstitution, map[string]any{"Example": messages.Isolate(command + " 12")})
 		return ad.cmdPending(t, "")
 	}
 	by := ad.actor(t)
@@ -98,7 +102,7 @@ func (ad *admin) decide(t *engine.Turn, arg string, approve bool) error {
 }
 
 func (ad *admin) cmdAppoint(t *engine.Turn, arg string) error {
-	c, err := ad.person(t, arg)
+	c, err := ad.person(t, arg, "/appoint")
 	if c == nil {
 		return err
 	}
@@ -107,7 +111,7 @@ func (ad *admin) cmdAppoint(t *engine.Turn, arg string) error {
 }
 
 func (ad *admin) cmdDismiss(t *engine.Turn, arg string) error {
-	c, err := ad.person(t, arg)
+	c, err := ad.person(t, arg, "/dismiss")
 	if c == nil {
 		return err
 	}

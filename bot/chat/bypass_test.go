@@ -236,3 +236,56 @@ func TestBypassTheApproverSeesEverything(t *testing.T) {
 	require.Len(t, entries, 1)
 	assert.Equal(t, "the coalition has been dissolved", entries[0].Details["text_en"], "the audit log keeps every text")
 }
+
+// A coordinator's broadcast waited for approval while its audience grew
+// far past the count the approval request showed; the approval sent it
+// to everyone.
+func TestBypassAnApprovalOfFewerPeopleThanTheAudienceReachesNow(t *testing.T) {
+	w := newWorld(t, bottest.Config{Threshold: 2})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleCoordinator)
+	w.people("jenin", "p1", "p2", "p3")
+	w.onboard("admin")
+	w.broadcastTo("ruth", "نص البث", "the text", "jenin")
+	require.Equal(t, store.BroadcastAwaitingApproval, broadcasts(t, w)[0].Status)
+	require.Equal(t, 3, broadcasts(t, w)[0].Recipients)
+
+	w.people("jenin", "p4", "p5", "p6", "p7")
+	got := w.say("admin", "/approvebroadcast 1")
+	assert.Contains(t, got, w.en(messages.BroadcastAudienceGrew), "the approver hears why nothing went out")
+	assert.Contains(t, got, "Audience: People of one governorate: Jenin — 7;", "and is asked again with the count it reaches now")
+	assert.Equal(t, store.BroadcastAwaitingApproval, broadcasts(t, w)[0].Status)
+	assert.Empty(t, w.pending(true), "nothing went out")
+
+	w.say("admin", "/approvebroadcast 1")
+	assert.Equal(t, store.BroadcastQueued, broadcasts(t, w)[0].Status)
+	assert.Len(t, w.pending(true), 7)
+}
+
+// An admin sent /pause twice; the other admins were told twice, and the
+// pause read as the second admin's from the second time.
+func TestPauseTwiceSaysItIsPausedAlready(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleAdmin)
+	w.onboard("admin")
+	w.say("admin", "/pause")
+	assert.Contains(t, w.say("ruth", "/pause"), w.en(messages.PauseAlready))
+	assert.NotContains(t, w.say("admin", "/menu"), "paused all sending", "told once, when it was paused")
+}
+
+// While one admin had paused sending, the other admins got no answer to
+// anything they wrote, and heard of the pause only once it was lifted:
+// the notice of the pause was held, and the answers queued after it.
+func TestDuringAPauseTheOtherAdminsAreToldAndAnswered(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleAdmin)
+	w.people("jenin", "p1")
+	w.onboard("admin")
+	w.say("admin", "/pause")
+	got := w.say("ruth", "/menu")
+	assert.Contains(t, got, "paused all sending", "told of the pause")
+	assert.Contains(t, got, w.en(messages.MenuTitle), "and answered")
+	assert.Contains(t, w.say("p1", "/menu"), w.en(messages.MenuTitle), "everyone is answered")
+}

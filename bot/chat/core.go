@@ -37,11 +37,13 @@ func (cr *core) actor(t *engine.Turn) coalition.Actor {
 // timeText shows a time in the coalition's zone for the turn's reader.
 func (cr *core) timeText(t *engine.Turn, at time.Time) string { return cr.words.Time(t.Lang(), at) }
 
-// person finds the person an admin command names, telling the admin when there is none.
-func (cr *core) person(t *engine.Turn, arg string) (*store.Contact, error) {
+// person finds the person an admin command names, telling the admin when
+// there is none; command is the command typed, for the example.
+func (cr *core) person(t *engine.Turn, arg, command string) (*store.Contact, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
-		t.Say(messages.AdminNeedPerson, nil)
+		t.Say(messages.AdminNeedPerson, map[string]any{
+			"Example": messages.Isolate(command + " 12"), "Address": messages.Isolate(command + " telegram:123456")})
 		return nil, mainMenu(t, "")
 	}
 	c, err := cr.co.Members.FindPerson(t.Ctx(), arg)
@@ -84,6 +86,10 @@ func explain(t *engine.Turn, err error) bool {
 		t.Say(messages.BroadcastNobody, nil)
 	case errors.Is(err, coalition.ErrOwnApproval):
 		t.Say(messages.BroadcastOwnApproval, nil)
+	case errors.Is(err, coalition.ErrAudienceGrew):
+		t.Say(messages.BroadcastAudienceGrew, nil)
+	case errors.Is(err, coalition.ErrAlreadyPaused):
+		t.Say(messages.PauseAlready, nil)
 	case errors.Is(err, coalition.ErrTooOften):
 		t.Say(messages.RemindTooOften, nil)
 	case errors.Is(err, coalition.ErrYourself):

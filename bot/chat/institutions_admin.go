@@ -128,10 +128,14 @@ func (ip *institutionPanel) cmdEndMembership(t *engine.Turn, arg string) error {
 	return ip.standing(t, arg, ip.co.Institutions.End, messages.OrgEndedDone)
 }
 
-// standing runs an admin's decision about a membership: "CODE reason".
+// standing runs an admin's decision about a membership: "CODE reason", or
+// the institution's number (as /pending and /approve give it) for CODE.
 func (ip *institutionPanel) standing(t *engine.Turn, arg string, decide func(ctx context.Context, by coalition.Actor, id uint64, reason string) (coalition.MembershipChange, error), done messages.Key) error {
 	code, reason := codeAndReason(arg)
 	inst, err := ip.co.Institutions.Find(t.Ctx(), code)
+	if id, ok := broadcastArg(code); ok && errors.Is(err, coalition.ErrNotFound) {
+		inst, err = ip.co.Institutions.Get(t.Ctx(), ip.actor(t), id)
+	}
 	if err != nil && !errors.Is(err, coalition.ErrNotMember) {
 		if errors.Is(err, coalition.ErrNotFound) {
 			t.Say(messages.OrgNotFound, map[string]any{"Code": messages.Isolate(code)})
@@ -174,7 +178,11 @@ func (ip *institutionPanel) decideName(t *engine.Turn, arg string, approve bool)
 	idText, reason, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	id, ok := broadcastArg(idText)
 	if !ok {
-		t.Say(messages.AdminNeedInstitution, nil)
+		command := "/rejectname"
+		if approve {
+			command = "/approvename"
+		}
+		t.Say(messages.AdminNeedInstitution, map[string]any{"Example": messages.Isolate(command + " 12")})
 		return mainMenu(t, "")
 	}
 	inst, err := ip.co.Institutions.DecideRename(t.Ctx(), ip.actor(t), id, approve, reason)

@@ -172,7 +172,7 @@ func (ip *institutionPanel) institutionAndPerson(t *engine.Turn, arg, command st
 	if inst == nil {
 		return nil, nil, err
 	}
-	c, err := ip.person(t, who)
+	c, err := ip.person(t, who, command)
 	if c == nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -228,4 +229,36 @@ func TestAnInstitutionAsksItsSupporters(t *testing.T) {
 	assert.Equal(t, inst.ID, a.Institution)
 	assert.Contains(t, w.say("rep", "/institutionstats"), "one answer to a poll")
 	assert.Contains(t, w.say("rep", "/poll "+strconv.FormatUint(polls[0].ID, 10)), "هل تأتون؟", "its people read its results")
+}
+
+// An admin suspends and reinstates an institution by its number as well
+// as by its code.
+func TestMembershipStandingByNumberOrCode(t *testing.T) {
+	for _, name := range []string{"standing_en.txt", "standing_ar.txt"} {
+		t.Run(name, func(t *testing.T) {
+			h := newTranscript(t)
+			h.check(name)
+			inst := institutionOf(t, h, "rep")
+			assert.Equal(t, store.InstitutionApproved, inst.Status, "suspended and reinstated")
+			assert.NotEmpty(t, inst.StatusReason)
+		})
+	}
+}
+
+// An institution's coordinator attaches a file to their institution's
+// campaign, and is refused another institution's at once.
+func TestInstitutionCoordinatorActsWithinItsCampaigns(t *testing.T) {
+	h := newTranscript(t)
+	files, err := store.OpenMediaFiles(filepath.Join(t.TempDir(), "media"), store.DefaultMaxMedia)
+	require.NoError(t, err)
+	h.media = files
+	h.check("institution_scope_en.txt")
+	ctx := context.Background()
+	own, err := h.st.CampaignByCode(ctx, "dwalk")
+	require.NoError(t, err)
+	require.NotNil(t, own.Media, "the poster is on their institution's campaign")
+	theirs, err := h.st.CampaignByCode(ctx, "forumc")
+	require.NoError(t, err)
+	assert.Nil(t, theirs.Media)
+	assert.Equal(t, "حملة المنتدى", theirs.TitleAR)
 }

@@ -113,7 +113,11 @@ func (cs *campaigns) cmdReopenCampaign(t *engine.Turn, code string) error {
 	if c == nil {
 		return err
 	}
-	if !t.Role().AtLeast(store.RoleCoordinator) {
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok || !t.Role().AtLeast(store.RoleCoordinator) {
 		t.Say(messages.ErrNotAllowed, nil)
 		return mainMenu(t, "")
 	}
@@ -155,7 +159,11 @@ func (cs *campaigns) cmdEditCampaign(t *engine.Turn, code string) error {
 	if c == nil {
 		return err
 	}
-	if !t.Role().AtLeast(store.RoleCoordinator) {
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok || !t.Role().AtLeast(store.RoleCoordinator) {
 		t.Say(messages.ErrNotAllowed, nil)
 		return mainMenu(t, "")
 	}
@@ -451,6 +459,14 @@ func (cs *campaigns) cmdAttach(t *engine.Turn, arg string) error {
 	if err != nil {
 		return endWith(t, err)
 	}
+	ok, err := cs.co.Campaigns.Manages(t.Ctx(), cs.actor(t), c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		t.Say(messages.ErrNotAllowed, nil)
+		return mainMenu(t, "")
+	}
 	return t.StartFlow("attach", "", map[string]string{"campaign": strconv.FormatUint(c.ID, 10)})
 }
 
@@ -477,6 +493,8 @@ func (cs *campaigns) attachFlow() *engine.Flow {
 		"done": {Ask: done, Answer: func(t *engine.Turn, _ engine.Answer) (string, error) { return "", done(t) }},
 	}
 	steps["file"] = cs.fileStep("done", nil, true)
+	// fileStep asks again at "media" after a text or a refused file
+	steps["media"] = steps["file"]
 	return &engine.Flow{First: "file", Role: store.RoleCoordinator, Title: messages.FlowAttach, Steps: steps}
 }
 

@@ -63,3 +63,21 @@ func TestFileQuestionTakesNo(t *testing.T) {
 	assert.Contains(t, got, "راجع الرسالة قبل إرسالها", "the broadcast goes on to its preview")
 	assert.Contains(t, got, "راجع الحملة قبل إنشائها", "the campaign goes on to its summary")
 }
+
+// TestAttachTranscript: at /attach's question, a text or a file that is
+// no picture is refused and the question asked again; a poster is kept.
+func TestAttachTranscript(t *testing.T) {
+	for _, name := range []string{"attach_en.txt", "attach_ar.txt"} {
+		t.Run(name, func(t *testing.T) {
+			h := newTranscript(t)
+			files, err := store.OpenMediaFiles(filepath.Join(t.TempDir(), "media"), store.DefaultMaxMedia)
+			require.NoError(t, err)
+			h.media = files
+			h.check(name)
+			c, err := h.st.CampaignByCode(context.Background(), "walk")
+			require.NoError(t, err)
+			require.NotNil(t, c.Media, "the poster is attached")
+			assert.Equal(t, "walk-poster.png", c.Media.Name)
+		})
+	}
+}

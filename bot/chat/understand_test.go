@@ -335,6 +335,26 @@ func TestBrokenCommandsGetWholeSentences(t *testing.T) {
 	assert.Contains(t, w.say("admin", "/ x"), "/ x")
 }
 
+// A command missing its number or person shows an example of that command,
+// never of another: /dismiss is not told to /appoint, nor /approvename to
+// /approve an application.
+func TestAMissingArgumentIsShownWithTheCommandTyped(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.onboard("admin")
+	for command, example := range map[string]string{
+		"/dismiss": "/dismiss 12", "/appoint": "/appoint 12", "/approvename": "/approvename 12",
+		"/rejectname": "/rejectname 12", "/approve": "/approve 12", "/reject": "/reject 12",
+	} {
+		got := w.say("admin", command)
+		assert.Contains(t, got, example, command)
+		for _, other := range []string{"/appoint 12", "/approve 12"} {
+			if other != example {
+				assert.NotContains(t, got, other, command)
+			}
+		}
+	}
+}
+
 func TestANewcomersFirstMessageOfAnyKindOnBothChannels(t *testing.T) {
 	for _, ch := range []bot.ChannelName{"test", "wa"} {
 		for _, in := range []bot.Incoming{

@@ -626,6 +626,15 @@ func (b *Broadcasts) decide(ctx context.Context, by Actor, id uint64, approve bo
 	if author == by.Person {
 		return bc, ErrOwnApproval
 	}
+	if approve {
+		grew, err := b.askAgainIfGrown(ctx, by, bc)
+		if err != nil {
+			return bc, err
+		}
+		if grew {
+			return bc, ErrAudienceGrew
+		}
+	}
 	err = b.st.InTx(ctx, func(ctx context.Context) error {
 		action, key := "broadcast_rejected", messages.BroadcastRejected
 		if approve {
@@ -662,6 +671,42 @@ func (b *Broadcasts) decide(ctx context.Context, by Actor, id uint64, approve bo
 	}
 	bc, err = b.st.Broadcast(ctx, id)
 	return bc, err
+}
+
+// askAgainIfGrown counts a broadcast's audience at its approval: past what
+// the request showed (and the slack an approval covers), it is not sent on
+// that approval; it waits for the count it reaches now, and every admin but
+// its author is asked again.
+func (b *Broadcasts) askAgainIfGrown(ctx context.Context, by Actor, bc *store.Broadcast) (bool, error) {
+	n, err := b.count(ctx, bc.Audience)
+	if err != nil {
+		return false, err
+	}
+	if covered(bc.Recipients, n.Total) {
+		return false, nil
+	}
+	err = b.st.InTx(ctx, func(ctx context.Context) error {
+		grown, err := b.st.UpdateBroadcast(ctx, bc.ID, func(x *store.Broadcast) error {
+			if x.Status != store.BroadcastAwaitingApproval {
+				return errClaimed
+			}
+			x.Recipients = n.Total
+			return nil
+		})
+		if errors.Is(err, errClaimed) {
+			return ErrDecided
+		}
+		if err != nil {
+			return fmt.Errorf("recounting broadcast %d: %w", bc.ID, err)
+		}
+		if err := b.audit(ctx, by.Person, "broadcast_audience_grew", map[string]string{
+			"broadcast_id": strconv.FormatUint(bc.ID, 10), "requested": strconv.Itoa(bc.Recipients), "recipients": strconv.Itoa(n.Total),
+		}); err != nil {
+			return err
+		}
+		return b.requestApproval(ctx, grown, n.Total)
+	})
+	return err == nil, err
 }
 
 // Cancel stops a broadcast: the one given, or with id 0 the actor's latest

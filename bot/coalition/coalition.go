@@ -67,6 +67,11 @@ var (
 	ErrOwnApproval = errors.New("the author cannot approve their own send")
 	// ErrDecided: someone decided already; nothing to approve, reject or cancel.
 	ErrDecided = errors.New("already decided")
+	// ErrAudienceGrew: the audience grew past what the approval request
+	// showed; the admins are asked again with the count it reaches now.
+	ErrAudienceGrew = errors.New("the audience grew past the approval request")
+	// ErrAlreadyPaused: sending is paused already; nothing changed.
+	ErrAlreadyPaused = errors.New("sending is paused already")
 	// ErrTooOften: a recurring reminder may not fire more than once an hour.
 	ErrTooOften = errors.New("repeats too often")
 	// ErrTooManyReminders: the author has as many recurring reminders as allowed.

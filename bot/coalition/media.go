@@ -38,11 +38,12 @@ func (md *Media) Limit() int64 {
 }
 
 // Keep keeps the content of r, named name, for a campaign or broadcast.
-// Coordinators and admins keep files. A file over the limit is
+// Whoever may organise keeps files: the coalition's coordinators and
+// admins, and a member institution's people. A file over the limit is
 // store.ErrMediaTooLarge, one that is not a JPEG, PNG, PDF or MP4 store.ErrMediaType.
 func (md *Media) Keep(ctx context.Context, by Actor, name string, r io.Reader) (*store.Media, error) {
-	if !by.can(store.RoleCoordinator) {
-		return nil, ErrNotAllowed
+	if ok, err := md.mayOrganise(ctx, by); err != nil || !ok {
+		return nil, errors.Join(err, notAllowedUnless(ok))
 	}
 	if md.files == nil {
 		return nil, ErrNoMedia
@@ -58,8 +59,8 @@ func (md *Media) Keep(ctx context.Context, by Actor, name string, r io.Reader) (
 // KeepIncoming fetches a file a person sent and keeps it, as Keep does. A
 // file the platform says is over the limit is refused before it is fetched.
 func (md *Media) KeepIncoming(ctx context.Context, by Actor, f *bot.IncomingFile) (*store.Media, error) {
-	if !by.can(store.RoleCoordinator) {
-		return nil, ErrNotAllowed
+	if ok, err := md.mayOrganise(ctx, by); err != nil || !ok {
+		return nil, errors.Join(err, notAllowedUnless(ok))
 	}
 	if md.files == nil {
 		return nil, ErrNoMedia
@@ -104,17 +105,24 @@ func (r *rules) checkMedia(m *store.Media) error {
 }
 
 // SetMedia gives a campaign its poster, PDF or video, shown to whoever
-// opens it; nil removes it. Coordinators and admins set it; it goes into
-// the audit log.
+// opens it; nil removes it. Whoever may change the campaign sets it (the
+// coalition's staff, the people of the institution that leads it); it
+// goes into the audit log.
 func (cs *Campaigns) SetMedia(ctx context.Context, by Actor, id uint64, m *store.Media) (*store.Campaign, error) {
-	if !by.can(store.RoleCoordinator) {
-		return nil, ErrNotAllowed
+	if ok, err := cs.mayOrganise(ctx, by); err != nil || !ok {
+		return nil, errors.Join(err, notAllowedUnless(ok))
+	}
+	c, err := cs.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := cs.mayRun(ctx, by, c.Organiser); err != nil || !ok {
+		return c, errors.Join(err, notAllowedUnless(ok))
 	}
 	if err := cs.checkMedia(m); err != nil {
 		return nil, err
 	}
-	var c *store.Campaign
-	err := cs.st.InTx(ctx, func(ctx context.Context) error {
+	err = cs.st.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		c, err = cs.st.UpdateCampaign(ctx, id, func(c *store.Campaign) error {
 			c.Media = m

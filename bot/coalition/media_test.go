@@ -130,3 +130,32 @@ func TestMediaLine(t *testing.T) {
 	m.Kind, m.Size = bot.MediaVideo, 5<<20+1
 	assert.Equal(t, "📎 Video: \u2068statement.pdf\u2069 (6 MB)", w.MediaLine("en", m))
 }
+
+// An institution's people attach files within its scope, as they run its
+// campaigns and calls: a poster to a campaign their institution leads,
+// and never to another institution's.
+func TestInstitutionPeopleAttachFilesWithinTheirScope(t *testing.T) {
+	ctx := context.Background()
+	f, files := mediaFixture(t)
+	dialogue, forum := f.institution("Dialogue Centre"), f.institution("Peace Forum")
+	coord := f.coordinatorOf(dialogue)
+	own := f.mustOrgCampaign(f.actor(dialogue.rep), store.OrganisedBy(dialogue.inst.ID))
+	theirs := f.mustOrgCampaign(f.actor(forum.rep), store.OrganisedBy(forum.inst.ID))
+
+	for _, who := range []*store.Contact{dialogue.rep, coord} {
+		m, err := f.co.Media.Keep(ctx, f.actor(who), "p.png", bytes.NewReader(testPoster(t)))
+		require.NoError(t, err, "an institution's people keep files")
+		require.True(t, files.Has(m.SHA256))
+		got, err := f.co.Campaigns.SetMedia(ctx, f.actor(who), own.ID, m)
+		require.NoError(t, err, "on their institution's campaign")
+		assert.Equal(t, m.SHA256, got.Media.SHA256)
+
+		_, err = f.co.Campaigns.SetMedia(ctx, f.actor(who), theirs.ID, m)
+		assert.ErrorIs(t, err, coalition.ErrNotAllowed, "not on another institution's")
+		c, err := f.st.Campaign(ctx, theirs.ID)
+		require.NoError(t, err)
+		assert.Nil(t, c.Media, "nothing changed")
+	}
+	_, err := f.co.Media.Keep(ctx, f.actor(f.person(store.RoleCitizen)), "p.png", bytes.NewReader(testPoster(t)))
+	assert.ErrorIs(t, err, coalition.ErrNotAllowed, "a citizen keeps no file")
+}

@@ -406,12 +406,18 @@ func TestPauseHoldsEverySendButReplies(t *testing.T) {
 	for _, e := range []store.OutboxEntry{
 		{Kind: store.KindBroadcast, Bulk: true, Urgent: true},
 		{Kind: store.KindReminder, Bulk: true},
-		{Kind: "target_reached"},
+		{Kind: "target_reached", Bulk: true},
 	} {
 		assert.True(t, f.co.Sending.Hold(now, &e).After(now), "%s held while paused", e.Kind)
 	}
 	reply := store.OutboxEntry{Kind: store.KindReply}
 	assert.True(t, f.co.Sending.Hold(now, &reply).IsZero(), "a person talking to the bot is answered")
+	// a notice to one person shares its lane with their answers: held, it
+	// would hold back every answer queued after it
+	for _, kind := range []store.MessageKind{"sending_paused", "broadcast_approval", "role_changed"} {
+		notice := store.OutboxEntry{Kind: kind}
+		assert.True(t, f.co.Sending.Hold(now, &notice).IsZero(), "%s goes while paused", kind)
+	}
 	p, err := f.co.Broadcasts.Preview(ctx, admin, coalition.BroadcastDraft{TextAR: "نص", Audience: everyone})
 	require.NoError(t, err)
 	require.NotNil(t, p.Paused, "the preview says sending is paused")
@@ -452,4 +458,94 @@ func TestArabicTextNeedsArabicLetters(t *testing.T) {
 	res, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "تعالوا يوم الجمعة 😀", Audience: governorate("jenin")})
 	require.NoError(t, err, "an Arabic text with an emoji is a message")
 	assert.NotNil(t, res.Broadcast)
+}
+
+// Rule 1: an approval covers the count its request showed, and a tenth
+// more; an audience grown past that by the time of the approval is not
+// sent to on it, and the admins are asked again with the new count.
+func TestBroadcastWhoseAudienceGrewBeforeItsApprovalIsAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	coord := f.person(store.RoleCoordinator)
+	admin := f.person(store.RoleAdmin)
+	f.crowd(4, "jenin")
+	res, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "نص", Audience: governorate("jenin")})
+	require.NoError(t, err)
+	require.True(t, res.AwaitingApproval)
+	require.Len(t, f.to(admin, "broadcast_approval"), 1)
+
+	f.crowd(6, "jenin") // 10 now: past the 4 (and 4.4) the request showed
+	_, err = f.co.Broadcasts.Approve(ctx, f.actor(admin), res.Broadcast.ID)
+	assert.ErrorIs(t, err, coalition.ErrAudienceGrew)
+	assert.Empty(t, f.bulkOf(res.Broadcast.ID), "nothing sent on an approval of fewer people")
+	bc, err := f.st.Broadcast(ctx, res.Broadcast.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.BroadcastAwaitingApproval, bc.Status, "it still waits")
+	assert.Equal(t, 10, bc.Recipients, "for the count it reaches now")
+	asked := f.to(admin, "broadcast_approval")
+	require.Len(t, asked, 2, "the admins are asked again")
+	assert.Contains(t, asked[1].Text, "١٠")
+
+	bc, err = f.co.Broadcasts.Approve(ctx, f.actor(admin), res.Broadcast.ID)
+	require.NoError(t, err, "the new count approved")
+	assert.Equal(t, admin.ID, bc.ApprovedBy)
+	assert.Len(t, f.bulkOf(res.Broadcast.ID), 10)
+}
+
+// Rule 1, split audiences across /link: the sends an account made before
+// it was linked count with the sends of the person it became.
+func TestSplitAudiencesCountTogetherAcrossALink(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.person(store.RoleAdmin)
+	coord := f.person(store.RoleCoordinator)
+	f.crowd(2, "jenin")
+	f.crowd(2, "tubas")
+	first, err := f.co.Broadcasts.Submit(ctx, f.actor(coord), coalition.BroadcastDraft{TextAR: "جنين", Audience: governorate("jenin")})
+	require.NoError(t, err)
+	require.False(t, first.AwaitingApproval, "2 alone is under the threshold")
+
+	// the coordinator types the code of a fresh WhatsApp account, which is kept
+	second := f.personOn(bot.WhatsApp, store.RoleCitizen, "", "ar")
+	code, err := f.co.People.LinkCode(ctx, f.actor(second))
+	require.NoError(t, err)
+	linked, err := f.co.People.Link(ctx, f.actor(coord), code, true)
+	require.NoError(t, err)
+	require.NotNil(t, linked.Contact)
+	require.Equal(t, second.ID, linked.Contact.ID, "the code's owner is the one kept")
+
+	by := f.actor(linked.Contact)
+	require.Equal(t, store.RoleCoordinator, by.Role)
+	p, err := f.co.Broadcasts.Preview(ctx, by, coalition.BroadcastDraft{TextAR: "طوباس", Audience: governorate("tubas")})
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.RecentSends, "the send made before the link counts")
+	res, err := f.co.Broadcasts.Submit(ctx, by, coalition.BroadcastDraft{TextAR: "طوباس", Audience: governorate("tubas")})
+	require.NoError(t, err)
+	assert.True(t, res.AwaitingApproval, "2 + 2 within a day is over 3, whichever account sent them")
+	assert.Empty(t, f.bulkOf(res.Broadcast.ID))
+}
+
+// A second /pause while paused changes nothing: the pause keeps who
+// paused first and when, and no one is told or audited again.
+func TestPauseWhilePausedChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	first := f.actor(f.person(store.RoleAdmin))
+	second := f.person(store.RoleAdmin)
+	third := f.person(store.RoleAdmin)
+	require.NoError(t, f.co.Sending.Pause(ctx, first))
+	f.advance(time.Hour)
+	err := f.co.Sending.Pause(ctx, f.actor(second))
+	assert.ErrorIs(t, err, coalition.ErrAlreadyPaused)
+	p, err := f.co.Sending.Paused(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	assert.Equal(t, first.Person, p.By, "still the first admin's pause")
+	assert.True(t, testNow.Equal(p.At), "since the first pause")
+	assert.Len(t, f.to(third, "sending_paused"), 1, "told once")
+	assert.Len(t, f.audit("sending_paused"), 1, "audited once")
+	require.NoError(t, f.co.Sending.Resume(ctx, f.actor(second)))
+	p, err = f.co.Sending.Paused(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, p)
 }

@@ -14,7 +14,9 @@ import (
 type Sending struct{ *rules }
 
 // Pause stops all sending on every channel at once, until Resume. Only
-// admins pause; the other admins are told who paused.
+// admins pause; the other admins are told who paused. A pause while
+// paused changes nothing (ErrAlreadyPaused): it keeps who paused first
+// and when, and tells no one again.
 func (s *Sending) Pause(ctx context.Context, by Actor) error {
 	return s.set(ctx, by, true)
 }
@@ -30,6 +32,15 @@ func (s *Sending) set(ctx context.Context, by Actor, paused bool) error {
 		return ErrNotAllowed
 	}
 	return s.st.InTx(ctx, func(ctx context.Context) error {
+		if paused {
+			was, err := s.st.Pause(ctx)
+			if err != nil {
+				return err
+			}
+			if was.Paused {
+				return ErrAlreadyPaused
+			}
+		}
 		p := store.Pause{}
 		action, key := "sending_resumed", messages.ResumeNotice
 		if paused {
@@ -66,18 +77,21 @@ func (s *Sending) set(ctx context.Context, by Actor, paused bool) error {
 func (s *Sending) Paused(ctx context.Context) (*store.Pause, error) { return s.pauseState(ctx) }
 
 // Hold implements outbox.Gate: when a queued message may go out.
-// Everything but the answers to what people write waits while an admin has
-// paused sending (a person talking to the bot is still answered); bulk
-// messages that are not urgent wait out quiet hours.
+// Bulk messages (broadcasts, reminders, news to many people) wait while an
+// admin has paused sending, urgent or not; the answers to what people
+// write and the notices to one person (the other admins hearing of the
+// pause, an approval asked for) go on, since a notice held would hold back
+// the answers queued after it to the same person. Bulk messages that are
+// not urgent wait out quiet hours.
 func (s *Sending) Hold(now time.Time, e *store.OutboxEntry) time.Time {
-	if e.Kind == store.KindReply {
+	if e.Kind == store.KindReply || !e.Bulk {
 		return time.Time{}
 	}
 	// when the switch cannot be read, hold rather than risk sending through a pause
 	if p, err := s.st.Pause(context.Background()); err != nil || p.Paused {
 		return now.Add(30 * time.Second)
 	}
-	if !e.Bulk || e.Urgent {
+	if e.Urgent {
 		return time.Time{}
 	}
 	if !e.Before.IsZero() {

@@ -251,6 +251,10 @@ func (s *Server) explain(lang string, err error) (text, field string, ok bool) {
 		key = messages.BroadcastNobody
 	case errors.Is(err, coalition.ErrOwnApproval):
 		key = messages.BroadcastOwnApproval
+	case errors.Is(err, coalition.ErrAudienceGrew):
+		key = messages.BroadcastAudienceGrew
+	case errors.Is(err, coalition.ErrAlreadyPaused):
+		key = messages.PauseAlready
 	case errors.Is(err, coalition.ErrDecided):
 		key = messages.DashDecided
 	case errors.Is(err, coalition.ErrTooOften):
