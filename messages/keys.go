@@ -380,6 +380,7 @@ const (
 	RemindSummary      Key = "remind.summary"
 	RemindNoRepeat     Key = "remind.no_repeat"
 	RemindCreated      Key = "remind.created"
+	RemindQuietTime    Key = "remind.quiet_time"
 	RemindList         Key = "remind.list"
 	RemindLine         Key = "remind.line"
 	RemindNone         Key = "remind.none"

@@ -4,6 +4,10 @@ package messages
 const (
 	// CampaignOpenNow tells someone who asked that a campaign has opened.
 	CampaignOpenNow Key = "campaign.open_now"
+	// CampaignOpenNowPledge and CampaignOpenNowEvent tell it of a campaign
+	// that asks for pledges only, or for sign-ups to its event only.
+	CampaignOpenNowPledge Key = "campaign.open_now_pledge"
+	CampaignOpenNowEvent  Key = "campaign.open_now_event"
 	// CampaignOpenButton opens the campaign.
 	CampaignOpenButton Key = "campaign.open_button"
 	// CampaignEventChanged tells the people signed up that the event moved.

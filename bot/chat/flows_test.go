@@ -9,6 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mobilise/bot"
+	"mobilise/bot/bottest"
+	"mobilise/bot/schedule"
+	"mobilise/messages"
 	"mobilise/store"
 )
 
@@ -134,5 +137,35 @@ func TestRemindersInWords(t *testing.T) {
 				assert.Empty(t, r.Schedule.Cron)
 			}
 		})
+	}
+}
+
+// A reminder due in quiet hours waits for their end: the summary, the
+// confirmation and the list say when it goes out, and that is when its
+// messages may leave.
+func TestReminderInQuietHoursSaysWhenItGoesOut(t *testing.T) {
+	quiet := schedule.DefaultQuietHours()
+	w := newWorld(t, bottest.Config{Quiet: &quiet})
+	w.people("nablus", "p1")
+	w.onboard("admin")
+	w.script("admin", "/remind", "1", "تذكير الليل", "skip", "1", "2")
+	summary := w.say("admin", "every day at 10:00 pm")
+
+	loc, err := time.LoadLocation("Asia/Hebron")
+	require.NoError(t, err)
+	words := w.co().Words()
+	due := time.Date(2026, 12, 7, 22, 0, 0, 0, loc) // Monday, the first firing
+	out := time.Date(2026, 12, 8, 7, 0, 0, 0, loc)
+	when := w.cat.Text("en", messages.RemindQuietTime, map[string]any{"At": words.Time("en", due), "Until": words.Time("en", out)})
+	assert.Contains(t, summary, "• "+when, "the summary gives the time it goes out: %s", summary)
+	assert.Contains(t, w.say("admin", "1"), when, "so does the confirmation")
+	assert.Contains(t, w.say("admin", "/remind list"), when, "and the list")
+
+	w.setNow(due)
+	require.NoError(t, w.co().Reminders.FireDue(context.Background()))
+	sent := w.pending(true)
+	require.NotEmpty(t, sent)
+	for _, e := range sent {
+		assert.True(t, w.co().Sending.Hold(due, &e).Equal(out), "held until %s", out)
 	}
 }

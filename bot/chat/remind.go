@@ -162,10 +162,10 @@ func (rs *reminders) remindFlow() *engine.Flow {
 		var times []string
 		if d.Schedule != nil {
 			for _, at := range d.Schedule.NextN(t.Now(), t.Loc(), 3) {
-				times = append(times, "• "+rs.timeText(t, at))
+				times = append(times, "• "+rs.sendingText(t, at))
 			}
 		} else {
-			times = []string{"• " + rs.timeText(t, next)}
+			times = []string{"• " + rs.sendingText(t, next)}
 		}
 		repeat := t.Text(messages.RemindNoRepeat, nil)
 		if d.Schedule != nil {
@@ -229,7 +229,17 @@ func (rs *reminders) createReminder(t *engine.Turn) error {
 			"ID": id, "Total": t.Count(messages.PeopleCount, res.Recipients, nil), "Threshold": t.Count(messages.PeopleCount, rs.threshold(), nil),
 		}))
 	}
-	return mainMenu(t, t.Text(messages.RemindCreated, map[string]any{"ID": id, "Next": rs.timeText(t, res.Reminder.NextFireAt)}))
+	return mainMenu(t, t.Text(messages.RemindCreated, map[string]any{"ID": id, "Next": rs.sendingText(t, res.Reminder.NextFireAt)}))
+}
+
+// sendingText writes when a reminder due at at is sent, and, when at falls
+// in quiet hours, when its messages go out.
+func (rs *reminders) sendingText(t *engine.Turn, at time.Time) string {
+	out := rs.co.Reminders.GoesOutAt(at)
+	if out.Equal(at) {
+		return rs.timeText(t, at)
+	}
+	return t.Text(messages.RemindQuietTime, map[string]any{"At": rs.timeText(t, at), "Until": rs.timeText(t, out)})
 }
 
 func (rs *reminders) listReminders(t *engine.Turn) error {
@@ -251,11 +261,14 @@ func (rs *reminders) listReminders(t *engine.Turn) error {
 		}
 		id := strconv.FormatUint(r.ID, 10)
 		next := rs.timeText(t, r.NextFireAt)
+		if r.Kind != store.ReminderEvent {
+			next = rs.sendingText(t, r.NextFireAt)
+		}
 		if s := coalition.ScheduleOf(&r); s != nil {
 			// the next three times, so the schedule can be checked against the calendar
 			var times []string
 			for _, at := range s.NextN(r.NextFireAt.Add(-time.Second), t.Loc(), 3) {
-				times = append(times, rs.timeText(t, at))
+				times = append(times, rs.sendingText(t, at))
 			}
 			next = strings.Join(times, t.Text(messages.CommonListSep, nil))
 		}

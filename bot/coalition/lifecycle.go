@@ -95,11 +95,18 @@ func (cs *Campaigns) tellWatchers(ctx context.Context, c *store.Campaign) error 
 	if err != nil {
 		return err
 	}
+	key := messages.CampaignOpenNow
+	switch {
+	case !c.Kind.HasEvent():
+		key = messages.CampaignOpenNowPledge
+	case !c.Kind.HasPledge():
+		key = messages.CampaignOpenNowEvent
+	}
 	notices := make([]outbox.Notice, 0, len(ws))
 	for _, w := range ws {
 		notices = append(notices, outbox.Notice{ContactID: w.ContactID, Kind: "campaign_open_watch", Bulk: true, UnlessStopped: true,
 			Render: func(lang string) (string, [][]bot.Button) {
-				return cs.cat.Text(lang, messages.CampaignOpenNow, map[string]any{"Title": Title(c, lang)}),
+				return cs.cat.Text(lang, key, map[string]any{"Title": Title(c, lang)}),
 					[][]bot.Button{{{Text: cs.cat.Text(lang, messages.CampaignOpenButton, nil), Payload: "/campaign " + c.Code}}}
 			}})
 	}

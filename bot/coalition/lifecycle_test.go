@@ -10,6 +10,7 @@ import (
 
 	"mobilise/bot/coalition"
 	"mobilise/bot/schedule"
+	"mobilise/messages"
 	"mobilise/store"
 )
 
@@ -52,6 +53,37 @@ func TestCampaignStatesAndWaitingForTheStart(t *testing.T) {
 
 	f.advance(8 * 24 * time.Hour)
 	assert.Equal(t, coalition.StateClosed, f.co.Campaigns.State(c))
+}
+
+// The people waiting for a campaign hear it opened with what it asks of
+// them: a pledge, a sign-up for its event, or both.
+func TestOpeningNoticeSaysWhatTheCampaignAsks(t *testing.T) {
+	ctx := context.Background()
+	for kind, key := range map[store.CampaignKind]messages.Key{
+		store.KindPledge: messages.CampaignOpenNowPledge,
+		store.KindEvent:  messages.CampaignOpenNowEvent,
+		store.KindBoth:   messages.CampaignOpenNow,
+	} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := newFixture(t)
+			coord := f.actor(f.person(store.RoleCoordinator))
+			start := f.clock().Add(2 * time.Hour)
+			d := coalition.Draft{Code: "later", TitleAR: "لاحقًا", CallAR: "انضمّوا", Kind: kind, StartAt: start}
+			if kind.HasEvent() {
+				d.EventAt, d.EventPlace = start.Add(24*time.Hour), "نابلس"
+			}
+			_, err := f.co.Campaigns.Create(ctx, coord, d)
+			require.NoError(t, err)
+			waiting := f.person(store.RoleCitizen)
+			_, _, err = f.co.Campaigns.Watch(ctx, f.actor(waiting), "later")
+			require.NoError(t, err)
+			f.advance(2*time.Hour + time.Minute)
+			require.NoError(t, f.co.Campaigns.RunLifecycle(ctx))
+			told := f.ofKind("campaign_open_watch")
+			require.Len(t, told, 1)
+			assert.Equal(t, f.cat.Text("ar", key, map[string]any{"Title": "لاحقًا"}), told[0].Text)
+		})
+	}
 }
 
 func TestClosingShowsWhatHappensAndKeepsTheEvent(t *testing.T) {

@@ -55,6 +55,16 @@ func (rm *Reminders) Next(d ReminderDraft, after time.Time) time.Time {
 	return d.Schedule.Next(after, rm.loc)
 }
 
+// GoesOutAt returns when a reminder due at at reaches people: at itself, or
+// the end of the quiet hours at falls in, which the reminder's messages
+// wait out.
+func (rm *Reminders) GoesOutAt(at time.Time) time.Time {
+	if until := rm.quiet.HoldUntil(at, rm.loc); until.After(at) {
+		return until
+	}
+	return at
+}
+
 // Created is what Create did.
 type Created struct {
 	Reminder *store.Reminder

@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,7 @@ type Channel struct {
 	in   io.Reader
 	echo bool
 	now  func() time.Time
+	log  *slog.Logger
 
 	mu   sync.Mutex
 	out  io.Writer
@@ -58,9 +60,14 @@ func WithEcho(on bool) Option { return func(c *Channel) { c.echo = on } }
 // WithClock sets the time stamped on messages.
 func WithClock(now func() time.Time) Option { return func(c *Channel) { c.now = now } }
 
+// WithLogger sets where the errors of handling a line are logged, besides
+// being printed: the log is where the program watches for a damaged
+// database, as it does for the other channels.
+func WithLogger(log *slog.Logger) Option { return func(c *Channel) { c.log = log } }
+
 // New returns a console channel reading in and writing out.
 func New(in io.Reader, out io.Writer, opts ...Option) *Channel {
-	c := &Channel{in: in, out: out, user: "user", now: time.Now}
+	c := &Channel{in: in, out: out, user: "user", now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -154,6 +161,7 @@ func (c *Channel) handleLine(ctx context.Context, h bot.Handler, line string) {
 	}
 	err := h.HandleIncoming(ctx, in)
 	if err != nil {
+		c.log.Error("console: handling message", "error", err)
 		c.mu.Lock()
 		fmt.Fprintf(c.out, "! %v\n", err)
 		c.mu.Unlock()

@@ -3,7 +3,11 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +88,25 @@ func TestConsoleStopsWhenCancelled(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+// A line whose handling fails is logged as well as printed: the program
+// finds a damaged database in the log, whichever channel met it.
+func TestConsoleLogsTheErrorsOfHandling(t *testing.T) {
+	var out, logged bytes.Buffer
+	damaged := errors.New("database file is corrupt")
+	c := New(strings.NewReader("/start\n"), &out, WithEcho(true),
+		WithLogger(slog.New(slog.NewJSONHandler(&logged, nil))))
+	err := c.Run(context.Background(), bot.HandlerFunc(func(context.Context, bot.Incoming) error {
+		return fmt.Errorf("handling: %w", damaged)
+	}))
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "! handling: database file is corrupt")
+	var rec struct {
+		Level string `json:"level"`
+		Error string `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(logged.Bytes(), &rec), "one record: %s", logged.String())
+	assert.Equal(t, "ERROR", rec.Level)
+	assert.Equal(t, "handling: database file is corrupt", rec.Error)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
 
+	"mobilise/bot"
 	"mobilise/messages"
 	"mobilise/store"
 )
@@ -112,6 +113,37 @@ func damageKind(t *testing.T, path string, kinds ...string) int {
 	return len(pages)
 }
 
+// damageRoot overwrites with random bytes the root page of the database's
+// bucket at path (read from a copy, as damageKind), so that any look-up in
+// the bucket meets the damage, and nothing else does.
+func damageRoot(t *testing.T, path, bucket string) {
+	t.Helper()
+	whole, err := os.ReadFile(path)
+	require.NoError(t, err)
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	require.NoError(t, os.WriteFile(copyPath, whole, 0o600))
+	db, err := bbolt.Open(copyPath, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	var root int64
+	require.NoError(t, db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return fmt.Errorf("no bucket %q", bucket)
+		}
+		root = int64(b.Root())
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	require.NotZero(t, root, "bucket %q is inline: it has no page of its own", bucket)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	junk := make([]byte, os.Getpagesize())
+	_, _ = rand.Read(junk)
+	_, err = f.WriteAt(junk, root*int64(len(junk)))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
 // damagedSetup is a data directory with a database of a few people and a
 // backup of it in backups/, made with `mobilise backup`.
 func damagedSetup(t *testing.T) (data, backup string) {
@@ -197,5 +229,49 @@ func TestDamagedDatabaseStopsTheProgram(t *testing.T) {
 		assertCleanStop(t, exit.ExitCode(), stderr.String(), data, backup)
 		assert.Contains(t, stderr.String(), "the bot stopped rather than go on over the damage")
 		t.Logf("the bot's last words:\n%s", stderr.String())
+	})
+	t.Run("met only by an answer in the terminal", func(t *testing.T) {
+		// the addresses are read when a message comes in and by nothing
+		// else the bot does on its own: the answer alone meets the damage
+		data, backup := damagedSetup(t)
+		st, err := store.Open(filepath.Join(data, dbFileName))
+		require.NoError(t, err)
+		for i := range 200 {
+			_, _, err := st.EnsureContact(context.Background(), bot.Address{Channel: bot.Console, ID: fmt.Sprintf("person%03d", i)}, "", "ar")
+			require.NoError(t, err)
+		}
+		require.NoError(t, st.Close())
+		var stdout, stderr syncWriter
+		cmd := exec.Command(bin, "--console")
+		cmd.Env, cmd.Stdout, cmd.Stderr = env(data), &stdout, &stderr
+		typing, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		exited := make(chan struct{})
+		var waitErr error
+		go func() { waitErr = cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
+
+		greeting := "< " + strings.SplitN(catalog(t).Text("ar", messages.StartGreeting, nil), "\n", 2)[0]
+		_, err = io.WriteString(typing, "/start\n")
+		require.NoError(t, err)
+		waitFor(t, nil, 20*time.Second, "the bot's first answer", func() bool { return strings.Contains(stdout.String(), greeting) })
+		time.Sleep(300 * time.Millisecond) // the answer's own writes are done
+		damageRoot(t, filepath.Join(data, dbFileName), "addresses")
+		_, err = io.WriteString(typing, ":as nour\n/start\n")
+		require.NoError(t, err)
+
+		select {
+		case <-exited:
+		case <-time.After(40 * time.Second):
+			t.Fatalf("the bot did not stop on the damage; it printed:\n%s\nits log:\n%s", stdout.String(), stderr.String())
+		}
+		var exit *exec.ExitError
+		require.ErrorAs(t, waitErr, &exit)
+		assertCleanStop(t, exit.ExitCode(), stderr.String(), data, backup)
+		assert.Contains(t, stderr.String(), "the bot stopped rather than go on over the damage")
 	})
 }

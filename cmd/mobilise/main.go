@@ -149,7 +149,7 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		if f, ok := stdin.(*os.File); ok {
 			interactive = term.IsTerminal(int(f.Fd()))
 		}
-		channels = append(channels, console.New(stdin, stdout, console.WithUser(cfg.ConsoleUser), console.WithEcho(!interactive)))
+		channels = append(channels, console.New(stdin, stdout, console.WithUser(cfg.ConsoleUser), console.WithEcho(!interactive), console.WithLogger(log.With("comp", "console"))))
 		if interactive {
 			fmt.Fprintf(stdout, "mobilise — %s (console:%s). /start to begin, Ctrl-D to quit.\n", cfg.dbPath(), cfg.ConsoleUser)
 		}
