@@ -22,8 +22,9 @@ import (
 // partial indexes on reachable contacts, so it sees the caller's
 // transaction exactly; it is not a few counter reads as in the bbolt store.
 //
-// Audiences this store cannot count yet (sign-ups, a poll's answer, an
-// institution's supporters) give ErrUnsupported.
+// Audiences this store cannot count yet (sign-ups, a poll's answer) give
+// ErrUnsupported. An audience limited to an institution's supporters
+// (Audience.Institution) keeps the people on its list now (onList).
 func (s *Store) CountAudience(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool) (store.AudienceCount, error) {
 	if err := aud.Validate(); err != nil {
 		return store.AudienceCount{}, fmt.Errorf("counting recipients: %w", err)
@@ -48,9 +49,6 @@ func (s *Store) CountAudience(ctx context.Context, aud store.Audience, channelOK
 // countAudience calls fn with each reach signature of aud's people and how
 // many have it.
 func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(preferred string, channels []string, n int)) error {
-	if aud.Institution != 0 {
-		return fmt.Errorf("an institution's supporters: %w", ErrUnsupported)
-	}
 	q := s.q(ctx)
 	where, args := "", []any{}
 	switch aud.Kind {
@@ -77,6 +75,7 @@ func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(p
 	default:
 		return fmt.Errorf("audience %s: %w", aud.Kind, ErrUnsupported)
 	}
+	where, args = onList(aud, where, args)
 	rows, err := q.Query(ctx, `SELECT preferred_channel, reach_channels, count(*) FROM contacts WHERE reachable`+where+`
 		GROUP BY preferred_channel, reach_channels`, args...)
 	if err != nil {

@@ -1,0 +1,19 @@
+package postgres
+
+// The objects of the migrations of institutions, their supporters, the
+// dashboard's sign-ins, polls, verification codes and media uploads, which
+// TestMigrations applies, reverses and applies again like every other.
+func init() {
+	for v, objs := range map[int][]string{
+		20: {
+			"table institutions", "table institution_people", "table supporters", "sequence institutions_id_seq",
+			"constraint institutions_pkey", "constraint institutions_code_key", "constraint institutions_code_check",
+			"constraint institution_people_pkey", "constraint institution_people_contact_id_fkey",
+			"constraint supporters_pkey", "constraint supporters_contact_id_fkey",
+			"index institutions_pkey", "index institutions_code_key", "index institution_people_pkey",
+			"index institution_people_contact_idx", "index supporters_pkey", "index supporters_contact_idx", "index supporters_active_idx",
+		},
+	} {
+		schemaObjects[v] = objs
+	}
+}

@@ -1,0 +1,3 @@
+DROP TABLE supporters;
+DROP TABLE institution_people;
+DROP TABLE institutions;
