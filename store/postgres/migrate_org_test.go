@@ -13,6 +13,12 @@ func init() {
 			"index institutions_pkey", "index institutions_code_key", "index institution_people_pkey",
 			"index institution_people_contact_idx", "index supporters_pkey", "index supporters_contact_idx", "index supporters_active_idx",
 		},
+		21: {
+			"table login_tokens", "table web_sessions",
+			"constraint login_tokens_pkey", "constraint web_sessions_pkey",
+			"index login_tokens_pkey", "index login_tokens_expires_idx", "index login_tokens_contact_idx",
+			"index web_sessions_pkey", "index web_sessions_expires_idx", "index web_sessions_contact_idx",
+		},
 	} {
 		schemaObjects[v] = objs
 	}
