@@ -22,8 +22,7 @@ import (
 // partial indexes on reachable contacts, so it sees the caller's
 // transaction exactly; it is not a few counter reads as in the bbolt store.
 //
-// Audiences this store cannot count yet (sign-ups, a poll's answer) give
-// ErrUnsupported. An audience limited to an institution's supporters
+// Audiences this store cannot count yet (sign-ups) give ErrUnsupported. An audience limited to an institution's supporters
 // (Audience.Institution) keeps the people on its list now (onList).
 func (s *Store) CountAudience(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool) (store.AudienceCount, error) {
 	if err := aud.Validate(); err != nil {
@@ -72,6 +71,11 @@ func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(p
 			where = ` AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.campaign_id = $1 AND p.contact_id = contacts.id)`
 		}
 		args = []any{aud.CampaignID}
+	case store.AudiencePollAnswer:
+		var err error
+		if where, args, err = pollAnswerAudience(ctx, q, aud); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("audience %s: %w", aud.Kind, ErrUnsupported)
 	}

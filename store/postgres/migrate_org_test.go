@@ -19,6 +19,18 @@ func init() {
 			"index login_tokens_pkey", "index login_tokens_expires_idx", "index login_tokens_contact_idx",
 			"index web_sessions_pkey", "index web_sessions_expires_idx", "index web_sessions_contact_idx",
 		},
+		22: {
+			"table polls", "table poll_counts", "table poll_answers", "table poll_asked", "table poll_no_follow_up",
+			"sequence polls_id_seq",
+			"constraint polls_pkey", "constraint polls_attendance_key",
+			"constraint poll_counts_pkey", "constraint poll_counts_poll_id_fkey",
+			"constraint poll_answers_pkey", "constraint poll_answers_poll_id_fkey", "constraint poll_answers_option_check",
+			"constraint poll_asked_pkey", "constraint poll_asked_poll_id_fkey",
+			"constraint poll_no_follow_up_pkey", "constraint poll_no_follow_up_campaign_id_fkey",
+			"index polls_pkey", "index polls_attendance_key", "index polls_broadcast_idx", "index poll_counts_pkey",
+			"index poll_answers_pkey", "index poll_answers_option_idx", "index poll_answers_contact_idx",
+			"index poll_asked_pkey", "index poll_no_follow_up_pkey",
+		},
 	} {
 		schemaObjects[v] = objs
 	}
