@@ -31,6 +31,11 @@ func init() {
 			"index poll_answers_pkey", "index poll_answers_option_idx", "index poll_answers_contact_idx",
 			"index poll_asked_pkey", "index poll_no_follow_up_pkey",
 		},
+		23: {
+			"table calls", "table latest_calls", "table verify_failures",
+			"constraint calls_pkey", "constraint latest_calls_pkey", "constraint latest_calls_code_fkey", "constraint verify_failures_pkey",
+			"index calls_pkey", "index latest_calls_pkey", "index verify_failures_pkey",
+		},
 	} {
 		schemaObjects[v] = objs
 	}
