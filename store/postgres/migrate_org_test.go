@@ -36,6 +36,9 @@ func init() {
 			"constraint calls_pkey", "constraint latest_calls_pkey", "constraint latest_calls_code_fkey", "constraint verify_failures_pkey",
 			"index calls_pkey", "index latest_calls_pkey", "index verify_failures_pkey",
 		},
+		24: {
+			"table media_uploads", "constraint media_uploads_pkey", "constraint media_uploads_account_check", "index media_uploads_pkey",
+		},
 	} {
 		schemaObjects[v] = objs
 	}
