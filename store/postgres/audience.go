@@ -22,8 +22,10 @@ import (
 // partial indexes on reachable contacts, so it sees the caller's
 // transaction exactly; it is not a few counter reads as in the bbolt store.
 //
-// Audiences this store cannot count yet (sign-ups) give ErrUnsupported. An audience limited to an institution's supporters
-// (Audience.Institution) keeps the people on its list now (onList).
+// Audiences this store cannot count yet (sign-ups) give ErrUnsupported.
+// An audience limited to an institution's supporters (Audience.Institution)
+// keeps the people on its list now (onList); a poll's answer is read from
+// the answers' rows (pollAnswerAudience).
 func (s *Store) CountAudience(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool) (store.AudienceCount, error) {
 	if err := aud.Validate(); err != nil {
 		return store.AudienceCount{}, fmt.Errorf("counting recipients: %w", err)
@@ -73,13 +75,13 @@ func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(p
 		args = []any{aud.CampaignID}
 	case store.AudiencePollAnswer:
 		var err error
-		if where, args, err = pollAnswerAudience(ctx, q, aud); err != nil {
+		if where, args, err = pollAnswerAudience(ctx, q, aud, 1); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("audience %s: %w", aud.Kind, ErrUnsupported)
 	}
-	where, args = onList(aud, where, args)
+	where, args = onList(aud, where, args, 1)
 	rows, err := q.Query(ctx, `SELECT preferred_channel, reach_channels, count(*) FROM contacts WHERE reachable`+where+`
 		GROUP BY preferred_channel, reach_channels`, args...)
 	if err != nil {

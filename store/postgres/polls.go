@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"mobilise/store"
@@ -474,7 +475,7 @@ func (s *Store) PollCounts(ctx context.Context, pollID uint64) (store.PollCounts
 // with no campaigns counts under "".
 func (s *Store) PollResults(ctx context.Context, pollID uint64) (store.PollResults, error) {
 	var r store.PollResults
-	err := s.snapshot(ctx, func(q querier) error {
+	err := s.consistentRead(ctx, func(q querier) error {
 		r = store.PollResults{ByGovernorate: store.Tally{}, ByLang: store.Tally{}, ByChannel: store.Tally{}, ByCampaign: store.Tally{}}
 		var err error
 		if r.Counts, err = readPollCounts(ctx, q, pollID, ""); err != nil {
@@ -515,10 +516,10 @@ func (s *Store) PollResults(ctx context.Context, pollID uint64) (store.PollResul
 	return r, nil
 }
 
-// snapshot runs fn on the transaction ctx carries, or in a read-only
+// consistentRead runs fn on the transaction ctx carries, or in a read-only
 // transaction of its own at REPEATABLE READ, so that its reads see one
 // moment.
-func (s *Store) snapshot(ctx context.Context, fn func(q querier) error) error {
+func (s *Store) consistentRead(ctx context.Context, fn func(q querier) error) error {
 	if a := s.joined(ctx); a != nil {
 		return fn(a.tx)
 	}
@@ -534,10 +535,10 @@ func (s *Store) snapshot(ctx context.Context, fn func(q querier) error) error {
 	return err
 }
 
-// pollAnswerAudience is the condition on contacts, and its arguments, of
-// the people whose answer to aud.PollID is aud.Option now; ErrNotFound if
-// there is no such poll.
-func pollAnswerAudience(ctx context.Context, q querier, aud store.Audience) (string, []any, error) {
+// pollAnswerAudience is the condition on contacts, and its arguments
+// (numbered from $first), of the people whose answer to aud.PollID is
+// aud.Option now; ErrNotFound if there is no such poll.
+func pollAnswerAudience(ctx context.Context, q querier, aud store.Audience, first int) (string, []any, error) {
 	var found bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM polls WHERE id = $1)`, aud.PollID).Scan(&found); err != nil {
 		return "", nil, err
@@ -545,6 +546,7 @@ func pollAnswerAudience(ctx context.Context, q querier, aud store.Audience) (str
 	if !found {
 		return "", nil, fmt.Errorf("poll %d: %w", aud.PollID, store.ErrNotFound)
 	}
-	return ` AND EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = $1 AND a.option = $2 AND a.contact_id = contacts.id)`,
+	return ` AND EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = $` + strconv.Itoa(first) +
+			` AND a.option = $` + strconv.Itoa(first+1) + ` AND a.contact_id = contacts.id)`,
 		[]any{aud.PollID, aud.Option}, nil
 }

@@ -3,10 +3,13 @@
 // installation can run on a database server shared by several instances.
 // It holds a first part of the store's operations: people and their
 // consent, campaigns, pledges and their counters, the audience counts a
-// broadcast's preview shows, and the outbox with its broadcasts.
+// broadcast's preview shows, and the outbox with its broadcasts; member
+// institutions, the people who act for them and their supporters; the
+// dashboard's sign-ins; polls; the codes of genuine calls; and the
+// platforms' references to uploaded files.
 //
-// Schema, migration 2 (migrations/NNNN_name.up.sql, applied by Open with
-// golang-migrate, which records the version in schema_migrations):
+// Schema (migrations/NNNN_name.up.sql, applied by Open with golang-migrate,
+// which records the version in schema_migrations; versions may have gaps):
 //
 //	contacts         id identity PK                 one person. record is the whole Contact as JSON (the
 //	                                                snake_case tags of store.Contact); the other columns are
@@ -40,6 +43,28 @@
 //	                                                a claim not acknowledged by then is taken again
 //	outbox_sent      (channel, minute) PK → n        bulk messages sent per minute, for daily caps; rows older
 //	                                                than 48 hours are pruned as new ones are written
+//	institutions     id identity PK                 record is the Institution as JSON; status is the record's
+//	                 code UNIQUE, NULL for none     the share code index (institutions_code_key), lower case, set by
+//	                                                UpdateInstitution and AssignInstitutionCode
+//	institution_people (institution_id, contact_id) PK   the index of the contacts' Affiliations, the Affiliation as
+//	                                                JSON, written in the transaction of the contact's update
+//	supporters       (institution_id, contact_id) PK   one person on one institution's list, the Support as JSON;
+//	                 active                         on the list now (supporters_active_idx); the record of leaving stays
+//	login_tokens     hash PK                        a one-time sign-in link under sha256 of its secret, taken by a DELETE
+//	web_sessions     hash PK                        a signed-in browser; both keep contact_id and expires for
+//	                                                ending and pruning them
+//	polls            id identity PK                 record is the Poll as JSON; by_broadcast and attendance_of
+//	                                                (UNIQUE: polls_attendance_key) index it as created
+//	poll_counts      poll_id PK → polls             asked and the answers per option, moved in the transaction of
+//	                                                every answer: the row's lock orders one poll's answers
+//	poll_answers     (poll_id, contact_id) PK       one answer per person per poll, its details in columns for the
+//	                                                results; poll_answers_option_idx is the audience of an option
+//	poll_asked       (poll_id, contact_id) PK       when the poll was queued for the person, to the second
+//	poll_no_follow_up campaign_id PK → campaigns    campaigns whose question after their event is switched off
+//	calls            code PK                        a genuine call as JSON; a code is never used twice
+//	latest_calls     (kind, ref_id) PK → calls      the latest code of a broadcast or reminder
+//	verify_failures  mark PK                        unix seconds of the wrong codes asked about from an address
+//	media_uploads    (account, sha256) PK           a platform's reference to an uploaded file, as JSON
 //
 // An insert into outbox notifies "mobilise_outbox" with the channel's name
 // (trigger outbox_queued, once per channel per statement, delivered when
