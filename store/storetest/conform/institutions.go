@@ -45,6 +45,7 @@ func RunInstitutions(t *testing.T, open func(t *testing.T) InstitutionsBackend) 
 	t.Run("Affiliations", func(t *testing.T) { testAffiliations(t, open(t)) })
 	t.Run("Supporters", func(t *testing.T) { testSupporters(t, open(t)) })
 	t.Run("ConcurrentSupporters", func(t *testing.T) { testConcurrentSupporters(t, open(t)) })
+	t.Run("LongSupportersList", func(t *testing.T) { testLongSupportersList(t, open(t)) })
 	t.Run("SupporterAudiences", func(t *testing.T) { testSupporterAudiences(t, open(t)) })
 }
 
@@ -632,4 +633,66 @@ func testSupporterAudiences(t *testing.T, b InstitutionsBackend) {
 	})
 	require.ErrorIs(t, err, boom)
 	check(store.Audience{Kind: store.AudienceEveryone, Institution: other.ID}, map[bot.ChannelName]int{tg: 1})
+}
+
+// longList is more people than a store reads of a list at a time.
+const longList = 1_234
+
+// crowd creates n consenting people in one unit of work and returns their IDs.
+func crowd(t *testing.T, b Backend, n int) []uint64 {
+	t.Helper()
+	var ids []uint64
+	err := b.InTx(ctx, func(ctx context.Context) error {
+		ids = ids[:0]
+		for i := range n {
+			c, _, err := b.EnsureContact(ctx, addr(fmt.Sprintf("telegram:%d", 10_000+i)), "", "ar")
+			if err != nil {
+				return err
+			}
+			if _, err := b.UpdateContact(ctx, c.ID, func(c *store.Contact) error { c.Consent = true; return nil }); err != nil {
+				return err
+			}
+			ids = append(ids, c.ID)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return ids
+}
+
+// testLongSupportersList lists a list longer than one read: every record
+// once, in contact ID order, and stops where fn says.
+func testLongSupportersList(t *testing.T, b InstitutionsBackend) {
+	inst := member(t, b, "Dialogue Centre")
+	ids := crowd(t, b, longList)
+	err := b.InTx(ctx, func(ctx context.Context) error {
+		// added in a shuffled order: the list is in contact ID order all the same
+		for i := range ids {
+			id := ids[(i*7919)%len(ids)]
+			if _, err := b.AddSupporter(ctx, store.Support{InstitutionID: inst.ID, ContactID: id, Via: store.ViaLink}, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	var seen []uint64
+	require.NoError(t, b.Supporters(ctx, inst.ID, func(sp *store.Support) error {
+		seen = append(seen, sp.ContactID)
+		return nil
+	}))
+	require.Equal(t, ids, seen)
+	stop := errors.New("enough")
+	n := 0
+	err = b.Supporters(ctx, inst.ID, func(sp *store.Support) error {
+		if n++; n == longList-1 {
+			return stop
+		}
+		return nil
+	})
+	require.Equal(t, stop, err)
+	require.Equal(t, longList-1, n)
+	count, err := b.CountAudience(ctx, store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, nil)
+	require.NoError(t, err)
+	require.Equal(t, longList, count.Total)
 }

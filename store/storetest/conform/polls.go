@@ -43,6 +43,8 @@ func RunPolls(t *testing.T, open func(t *testing.T) PollsBackend) {
 	t.Run("Polls", func(t *testing.T) { testPolls(t, open(t)) })
 	t.Run("PollAnswers", func(t *testing.T) { testPollAnswers(t, open(t)) })
 	t.Run("ConcurrentPollAnswers", func(t *testing.T) { testConcurrentPollAnswers(t, open(t)) })
+	t.Run("ConcurrentAttendancePolls", func(t *testing.T) { testConcurrentAttendancePolls(t, open(t)) })
+	t.Run("ManyPollAnswers", func(t *testing.T) { testManyPollAnswers(t, open(t)) })
 	t.Run("PollAudiences", func(t *testing.T) { testPollAudiences(t, open(t)) })
 }
 
@@ -437,4 +439,81 @@ func testPollAudiences(t *testing.T, b PollsBackend) {
 	})
 	require.ErrorIs(t, err, boom)
 	check(answered(2), map[bot.ChannelName]int{tg: 1})
+}
+
+// testConcurrentAttendancePolls creates a campaign's question after its
+// event from several goroutines at once: one is created, the others get
+// store.ErrPollExists.
+func testConcurrentAttendancePolls(t *testing.T, b PollsBackend) {
+	camp := campaign(t, b, "walk", 0)
+	const creators = 8
+	var (
+		mu      sync.Mutex
+		created []uint64
+		wg      sync.WaitGroup
+	)
+	errs := make(chan error, creators)
+	for range creators {
+		wg.Go(func() {
+			p := &store.Poll{Kind: store.PollAttendance, CampaignID: camp.ID, QuestionAR: "هل حضرت؟", Options: threeOptions()[:2]}
+			switch err := b.CreatePoll(ctx, p); {
+			case errors.Is(err, store.ErrPollExists):
+			case err != nil:
+				errs <- err
+			default:
+				mu.Lock()
+				created = append(created, p.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, created, 1, "one question per campaign")
+	got, err := b.AttendancePoll(ctx, camp.ID)
+	require.NoError(t, err)
+	require.Equal(t, created[0], got.ID)
+	all, err := b.Polls(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the refused ones left no poll")
+}
+
+// testManyPollAnswers lists more answers than a store reads at a time: each
+// once, by option and then contact, with the results to match.
+func testManyPollAnswers(t *testing.T, b PollsBackend) {
+	p := question(t, b, 0)
+	ids := crowd(t, b, longList)
+	err := b.InTx(ctx, func(ctx context.Context) error {
+		for i, id := range ids {
+			if _, err := b.AnswerPoll(ctx, store.PollAnswer{PollID: p.ID, ContactID: id, Option: (i * 7) % 3, Governorate: "gaza"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	var want []string
+	for o := range 3 {
+		for i, id := range ids {
+			if (i*7)%3 == o {
+				want = append(want, fmt.Sprintf("%d:%d", o, id))
+			}
+		}
+	}
+	var seen []string
+	require.NoError(t, b.PollAnswers(ctx, p.ID, func(a *store.PollAnswer) error {
+		seen = append(seen, fmt.Sprintf("%d:%d", a.Option, a.ContactID))
+		return nil
+	}))
+	require.Equal(t, want, seen)
+	r, err := b.PollResults(ctx, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, longList, r.Counts.Answered())
+	require.Equal(t, store.Tally{"gaza": r.Counts.Options}, r.ByGovernorate)
+	count, err := b.CountAudience(ctx, store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: 1}, nil)
+	require.NoError(t, err)
+	require.Equal(t, r.Counts.Options[1], count.Total)
 }
