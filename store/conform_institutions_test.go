@@ -13,6 +13,10 @@ func TestConformanceInstitutions(t *testing.T) {
 	conform.RunInstitutions(t, func(t *testing.T) conform.InstitutionsBackend { return openBboltBackend(t) })
 }
 
+// The bbolt store lists audiences, so the suite checks its lists of an
+// institution's supporters and of a poll's answer as well as the counts.
+var _ conform.Lister = (*bboltBackend)(nil)
+
 // openBboltBackend opens a bboltBackend on a new file, closed when the test ends.
 func openBboltBackend(t *testing.T) *bboltBackend {
 	t.Helper()

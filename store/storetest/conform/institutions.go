@@ -595,6 +595,12 @@ func testSupporterAudiences(t *testing.T, b InstitutionsBackend) {
 		require.Equal(t, total, got.Total, "%+v", aud)
 	}
 	check(store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, map[bot.ChannelName]int{tg: 2, wa: 1})
+	listed(t, b, store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, ours[0].ID, ours[1].ID, ours[2].ID)
+	listed(t, b, store.Audience{Kind: store.AudienceGovernorate, Governorate: "nablus", Institution: inst.ID}, ours[0].ID, ours[2].ID)
+	listed(t, b, store.Audience{Kind: store.AudienceMembers, Institution: inst.ID}, ours[2].ID)
+	listed(t, b, store.Audience{Kind: store.AudiencePledgers, CampaignID: camp.ID, Institution: inst.ID}, ours[0].ID, ours[1].ID)
+	listed(t, b, store.Audience{Kind: store.AudienceNotPledged, CampaignID: camp.ID, Institution: inst.ID}, ours[2].ID)
+	listed(t, b, store.Audience{Kind: store.AudienceEveryone, Institution: other.ID}, theirs.ID)
 	check(store.Audience{Kind: store.AudienceGovernorate, Governorate: "nablus", Institution: inst.ID}, map[bot.ChannelName]int{tg: 2})
 	check(store.Audience{Kind: store.AudienceLang, Lang: "en", Institution: inst.ID}, map[bot.ChannelName]int{wa: 1})
 	check(store.Audience{Kind: store.AudienceMembers, Institution: inst.ID}, map[bot.ChannelName]int{tg: 1})
@@ -610,6 +616,7 @@ func testSupporterAudiences(t *testing.T, b InstitutionsBackend) {
 	_, err = b.LeaveSupporters(ctx, inst.ID, ours[0].ID)
 	require.NoError(t, err)
 	check(store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, map[bot.ChannelName]int{tg: 1, wa: 1})
+	listed(t, b, store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, ours[1].ID, ours[2].ID)
 	check(store.Audience{Kind: store.AudiencePledgers, CampaignID: camp.ID, Institution: inst.ID}, map[bot.ChannelName]int{wa: 1})
 	check(store.Audience{Kind: store.AudienceEveryone}, map[bot.ChannelName]int{tg: 4, wa: 1})
 	_, err = b.AddSupporter(ctx, store.Support{InstitutionID: inst.ID, ContactID: ours[0].ID, Via: store.ViaLink}, true)
@@ -695,4 +702,32 @@ func testLongSupportersList(t *testing.T, b InstitutionsBackend) {
 	count, err := b.CountAudience(ctx, store.Audience{Kind: store.AudienceEveryone, Institution: inst.ID}, nil)
 	require.NoError(t, err)
 	require.Equal(t, longList, count.Total)
+}
+
+// Lister is a Backend that lists an audience's people, as
+// store.Store.Recipients does. The tests of the audiences of an
+// institution's supporters and of a poll's answer check the list as well
+// as the count on a backend that has it.
+type Lister interface {
+	Recipients(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool) ([]store.Recipient, error)
+}
+
+// listed checks, on a backend that is a Lister, that aud's recipients are
+// the contacts want, in that order.
+func listed(t *testing.T, b Backend, aud store.Audience, want ...uint64) {
+	t.Helper()
+	l, ok := b.(Lister)
+	if !ok {
+		return
+	}
+	rs, err := l.Recipients(ctx, aud, nil)
+	require.NoError(t, err, "%+v", aud)
+	got := []uint64{}
+	for _, r := range rs {
+		got = append(got, r.ContactID)
+	}
+	if want == nil {
+		want = []uint64{}
+	}
+	require.Equal(t, want, got, "%+v", aud)
 }

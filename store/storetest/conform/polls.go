@@ -402,6 +402,7 @@ func testPollAudiences(t *testing.T, b PollsBackend) {
 		return store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: option}
 	}
 	check(answered(0), map[bot.ChannelName]int{tg: 2, wa: 1})
+	listed(t, b, answered(0), yes[0].ID, yes[1].ID, yes[2].ID)
 	check(answered(1), map[bot.ChannelName]int{tg: 3})
 	check(answered(2), map[bot.ChannelName]int{})
 	_, err = b.CountAudience(ctx, store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID + 100}, nil)
@@ -419,6 +420,8 @@ func testPollAudiences(t *testing.T, b PollsBackend) {
 		require.NoError(t, err)
 	}
 	check(store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: 0, Institution: inst.ID}, map[bot.ChannelName]int{wa: 1})
+	listed(t, b, store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: 0, Institution: inst.ID}, yes[2].ID)
+	listed(t, b, answered(0), yes[1].ID, yes[2].ID)
 	check(store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: 2, Institution: inst.ID}, map[bot.ChannelName]int{tg: 1})
 	check(store.Audience{Kind: store.AudiencePollAnswer, PollID: p.ID, Option: 1, Institution: inst.ID}, map[bot.ChannelName]int{})
 
