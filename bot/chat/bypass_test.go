@@ -307,3 +307,16 @@ func TestRemindListSaysWhichRemindersWaitForApproval(t *testing.T) {
 	w.say("admin", "/approvereminder 1")
 	assert.NotContains(t, w.say("ruth", "/remind list"), w.en(messages.BroadcastStatusAwaiting))
 }
+
+// /broadcast list showed a broadcast waiting for approval as "sent 0 of 0".
+func TestBroadcastListCountsABroadcastWaitingForApproval(t *testing.T) {
+	w := newWorld(t, bottest.Config{Threshold: 2})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleCoordinator)
+	w.people("jenin", "p1", "p2", "p3")
+	w.onboard("admin")
+	w.broadcastTo("ruth", "نص البث", "the text", "jenin")
+	require.Equal(t, store.BroadcastAwaitingApproval, broadcasts(t, w)[0].Status)
+	got := w.say("ruth", "/broadcast list")
+	assert.Contains(t, got, "sent 0 of 3")
+}
