@@ -248,6 +248,8 @@ const (
 	OrgRenameRejectedDone Key = "org.rename_rejected_done"
 	// OrgNeedReason asks for the reason of a decision.
 	OrgNeedReason Key = "org.need_reason"
+	// OrgStandingUsage shows how to write a decision about a membership: {{.Example}} is the command and a code.
+	OrgStandingUsage Key = "org.standing_usage"
 	// OrgSendsStopped tells the admins what {{.Name}} had still to send: {{.Items}}.
 	OrgSendsStopped Key = "org.sends_stopped"
 	// OrgSuspendedNotice tells {{.Name}}'s people it is suspended for {{.Reason}}.

@@ -203,9 +203,14 @@ func (bs *broadcasts) listBroadcasts(t *engine.Turn) error {
 	var sb strings.Builder
 	sb.WriteString(t.Text(messages.BroadcastList, nil))
 	for _, x := range recent {
+		total := x.Total
+		if total == 0 {
+			// not queued yet (it waits for approval): the people it reaches
+			total = x.Recipients
+		}
 		sb.WriteString("\n• " + t.Text(messages.BroadcastLine, map[string]any{
 			"ID": messages.FormatID(t.Lang(), x.ID), "Status": bs.broadcastStatus(t, x.Status),
-			"Sent": messages.FormatNumber(t.Lang(), x.Sent), "Total": messages.FormatNumber(t.Lang(), x.Total),
+			"Sent": messages.FormatNumber(t.Lang(), x.Sent), "Total": messages.FormatNumber(t.Lang(), total),
 		}))
 	}
 	return mainMenu(t, sb.String())

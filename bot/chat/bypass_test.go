@@ -289,3 +289,34 @@ func TestDuringAPauseTheOtherAdminsAreToldAndAnswered(t *testing.T) {
 	assert.Contains(t, got, w.en(messages.MenuTitle), "and answered")
 	assert.Contains(t, w.say("p1", "/menu"), w.en(messages.MenuTitle), "everyone is answered")
 }
+
+// /remind list showed a reminder waiting for approval as if it would go
+// out at its time.
+func TestRemindListSaysWhichRemindersWaitForApproval(t *testing.T) {
+	w := newWorld(t, bottest.Config{Threshold: 2})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleCoordinator)
+	w.people("nablus", "p1", "p2", "p3")
+	w.onboard("admin")
+	w.script("ruth", "/remind", "1", "تذكير للجميع", "skip", "1", "2", "every day at 6 pm", "1")
+	rs, err := w.st.Reminders(context.Background())
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.True(t, rs[0].AwaitingApproval)
+	assert.Contains(t, w.say("ruth", "/remind list"), w.en(messages.BroadcastStatusAwaiting))
+	w.say("admin", "/approvereminder 1")
+	assert.NotContains(t, w.say("ruth", "/remind list"), w.en(messages.BroadcastStatusAwaiting))
+}
+
+// /broadcast list showed a broadcast waiting for approval as "sent 0 of 0".
+func TestBroadcastListCountsABroadcastWaitingForApproval(t *testing.T) {
+	w := newWorld(t, bottest.Config{Threshold: 2})
+	w.onboard("ruth")
+	w.role("ruth", store.RoleCoordinator)
+	w.people("jenin", "p1", "p2", "p3")
+	w.onboard("admin")
+	w.broadcastTo("ruth", "نص البث", "the text", "jenin")
+	require.Equal(t, store.BroadcastAwaitingApproval, broadcasts(t, w)[0].Status)
+	got := w.say("ruth", "/broadcast list")
+	assert.Contains(t, got, "sent 0 of 3")
+}

@@ -20,11 +20,7 @@ import (
 func (cr *core) findCampaign(t *engine.Turn, code string) (*store.Campaign, error) {
 	code = strings.ToLower(strings.TrimSpace(messages.ToASCIIDigits(code)))
 	if code == "" {
-		cmd := t.CommandName()
-		if cmd == "" {
-			cmd = "/campaign"
-		}
-		t.Say(messages.CampaignNeedCode, map[string]any{"Example": messages.Isolate(cmd + " peace2026")})
+		t.Say(messages.CampaignNeedCode, map[string]any{"Example": messages.Isolate(commandTyped(t) + " peace2026")})
 		return nil, cr.cmdCampaigns(t, "")
 	}
 	c, err := cr.co.Campaigns.Find(t.Ctx(), code)
@@ -33,6 +29,18 @@ func (cr *core) findCampaign(t *engine.Turn, code string) (*store.Campaign, erro
 		return nil, cr.cmdCampaigns(t, "")
 	}
 	return c, err
+}
+
+// commandTyped is the command the person sent (a button's or typed),
+// "/campaign" when they wrote words the bot understood as one.
+func commandTyped(t *engine.Turn) string {
+	for _, s := range []string{t.In().Payload, t.In().Text} {
+		if f := strings.Fields(s); len(f) > 0 && strings.HasPrefix(f[0], "/") && len(f[0]) > 1 {
+			name, _, _ := strings.Cut(f[0], "@")
+			return strings.ToLower(name)
+		}
+	}
+	return "/campaign"
 }
 
 // cmdCampaigns is /campaigns, the list of open campaigns, which a code

@@ -117,21 +117,26 @@ func codeAndReason(arg string) (string, string) {
 }
 
 func (ip *institutionPanel) cmdSuspend(t *engine.Turn, arg string) error {
-	return ip.standing(t, arg, ip.co.Institutions.Suspend, messages.OrgSuspendedDone)
+	return ip.standing(t, arg, "/suspend", ip.co.Institutions.Suspend, messages.OrgSuspendedDone)
 }
 
 func (ip *institutionPanel) cmdReinstate(t *engine.Turn, arg string) error {
-	return ip.standing(t, arg, ip.co.Institutions.Reinstate, messages.OrgReinstatedDone)
+	return ip.standing(t, arg, "/reinstate", ip.co.Institutions.Reinstate, messages.OrgReinstatedDone)
 }
 
 func (ip *institutionPanel) cmdEndMembership(t *engine.Turn, arg string) error {
-	return ip.standing(t, arg, ip.co.Institutions.End, messages.OrgEndedDone)
+	return ip.standing(t, arg, "/endmembership", ip.co.Institutions.End, messages.OrgEndedDone)
 }
 
 // standing runs an admin's decision about a membership: "CODE reason", or
-// the institution's number (as /pending and /approve give it) for CODE.
-func (ip *institutionPanel) standing(t *engine.Turn, arg string, decide func(ctx context.Context, by coalition.Actor, id uint64, reason string) (coalition.MembershipChange, error), done messages.Key) error {
+// the institution's number (as /pending and /approve give it) for CODE;
+// without both, the admin is shown how to write command.
+func (ip *institutionPanel) standing(t *engine.Turn, arg, command string, decide func(ctx context.Context, by coalition.Actor, id uint64, reason string) (coalition.MembershipChange, error), done messages.Key) error {
 	code, reason := codeAndReason(arg)
+	if code == "" || reason == "" {
+		t.Say(messages.OrgStandingUsage, map[string]any{"Example": messages.Isolate(command + " salam")})
+		return mainMenu(t, "")
+	}
 	inst, err := ip.co.Institutions.Find(t.Ctx(), code)
 	if id, ok := broadcastArg(code); ok && errors.Is(err, coalition.ErrNotFound) {
 		inst, err = ip.co.Institutions.Get(t.Ctx(), ip.actor(t), id)

@@ -275,6 +275,13 @@ func (rs *reminders) listReminders(t *engine.Turn) error {
 		sb.WriteString("\n• " + t.Text(messages.RemindLine, map[string]any{
 			"ID": messages.FormatID(t.Lang(), r.ID), "Next": next, "Repeat": rs.co.Reminders.Describe(&r, t.Lang()), "Text": text,
 		}))
+		// a reminder that does not fire as listed says why
+		switch {
+		case r.Suspended:
+			sb.WriteString(" — " + t.Text(messages.BroadcastStatusSuspended, nil))
+		case r.AwaitingApproval:
+			sb.WriteString(" — " + t.Text(messages.BroadcastStatusAwaiting, nil))
+		}
 		opts = append(opts, engine.Choice{Label: t.Text(messages.RemindCancelButton, map[string]any{"ID": messages.FormatID(t.Lang(), r.ID)}), Value: "/remind cancel " + id})
 	}
 	head := t.Text(messages.RemindList, nil) + sb.String()

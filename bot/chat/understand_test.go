@@ -344,10 +344,12 @@ func TestAMissingArgumentIsShownWithTheCommandTyped(t *testing.T) {
 	for command, example := range map[string]string{
 		"/dismiss": "/dismiss 12", "/appoint": "/appoint 12", "/approvename": "/approvename 12",
 		"/rejectname": "/rejectname 12", "/approve": "/approve 12", "/reject": "/reject 12",
+		"/pledge": "/pledge peace2026", "/invitepartner": "/invitepartner peace2026",
+		"/editcampaign": "/editcampaign peace2026", "/closecampaign": "/closecampaign peace2026",
 	} {
 		got := w.say("admin", command)
 		assert.Contains(t, got, example, command)
-		for _, other := range []string{"/appoint 12", "/approve 12"} {
+		for _, other := range []string{"/appoint 12", "/approve 12", "/campaign peace2026"} {
 			if other != example {
 				assert.NotContains(t, got, other, command)
 			}
