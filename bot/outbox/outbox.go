@@ -430,7 +430,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
-	prog := newProgress(ctx, d.reporter, d.log)
+	prog := newProgress(ctx, d.reporter, d.log, d.wakeAll)
 	var wg sync.WaitGroup
 	for name, snd := range d.senders {
 		r := newRunner(d, name, snd, prog)
@@ -475,13 +475,25 @@ type progress struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	pending []uint64
+	calling int // reports taken from pending and not yet made
 	stopped bool
 	signal  chan struct{}
+	// reported runs after each round of calls: what the calls queued (a
+	// final report) is then read, and a Flush waiting on them is answered.
+	reported func()
 }
 
-func newProgress(ctx context.Context, r Reporter, log *slog.Logger) *progress {
+func newProgress(ctx context.Context, r Reporter, log *slog.Logger, reported func()) *progress {
 	// reports already due are still made while stopping
-	return &progress{ctx: context.WithoutCancel(ctx), r: r, log: log, signal: make(chan struct{}, 1)}
+	return &progress{ctx: context.WithoutCancel(ctx), r: r, log: log, signal: make(chan struct{}, 1), reported: reported}
+}
+
+// busy reports whether a report is due or being made: a Flush waits for
+// it, so that the messages it queues count among what can be sent now.
+func (p *progress) busy() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending) > 0 || p.calling > 0
 }
 
 // report queues a call for the broadcast.
@@ -506,6 +518,7 @@ func (p *progress) run() {
 		p.mu.Lock()
 		ids, stopped := p.pending, p.stopped
 		p.pending = nil
+		p.calling = len(ids)
 		p.mu.Unlock()
 		for _, id := range ids {
 			ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
@@ -513,6 +526,12 @@ func (p *progress) run() {
 				p.log.Warn("reporting broadcast progress", "broadcast_id", id, "error", err)
 			}
 			cancel()
+		}
+		p.mu.Lock()
+		p.calling = 0
+		p.mu.Unlock()
+		if len(ids) > 0 && p.reported != nil {
+			p.reported()
 		}
 		if stopped {
 			return

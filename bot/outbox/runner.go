@@ -190,7 +190,7 @@ func (r *runner) run(ctx context.Context) {
 		if r.scanning() {
 			continue
 		}
-		if r.inflight == 0 {
+		if r.inflight == 0 && !r.prog.busy() {
 			r.flushed()
 		}
 		r.idle(ctx, wait)
@@ -203,7 +203,9 @@ func (r *runner) run(ctx context.Context) {
 	r.flushed()
 }
 
-// flushed answers the Flush requests: nothing is ready to send.
+// flushed answers the Flush requests: nothing is ready to send, and no
+// progress report that could queue a message is due or being made (the
+// reports wake the loop when they are done).
 func (r *runner) flushed() {
 	for _, done := range r.flushing {
 		close(done)
