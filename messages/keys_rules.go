@@ -58,6 +58,8 @@ const (
 	ForwardedNote             Key = "forward.note"
 	MediaNote                 Key = "media.note"
 	MyDataApplication         Key = "mydata.application"
+	MyDataApplicationContact  Key = "mydata.application_contact"
+	MyDataWatching            Key = "mydata.watching"
 	RegisterSharePhone        Key = "register.share_phone"
 	RemindWhichTime           Key = "remind.which_time"
 	RemindNeedNumber          Key = "remind.need_number"

@@ -169,3 +169,29 @@ func TestReminderInQuietHoursSaysWhenItGoesOut(t *testing.T) {
 		assert.True(t, w.co().Sending.Hold(due, &e).Equal(out), "held until %s", out)
 	}
 }
+
+// /mydata left out the contact details a person gave when applying for an
+// institution once it was decided, and the campaigns they wait to hear open.
+func TestMyDataShowsApplicationContactsAndWatches(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, bottest.Config{})
+	rep := w.onboard("rep")
+	require.NoError(t, w.st.CreateInstitution(ctx, &store.Institution{NameAR: "مركز الحوار", NameEN: "Dialogue Centre", Field: "education",
+		Governorates: []string{"gaza"}, ContactPerson: "Omar Haddad", Phone: "0599123456", Status: store.InstitutionApproved, ApplicantID: rep.ID}))
+	later := &store.Campaign{Code: "later", TitleAR: "لاحقًا", TitleEN: "Later on", CallAR: "انضموا", Kind: store.KindPledge,
+		StartAt: w.clock().Add(48 * time.Hour)}
+	require.NoError(t, w.st.CreateCampaign(ctx, later))
+	_, _, err := w.co().Campaigns.Watch(ctx, w.actorOf("rep"), "later")
+	require.NoError(t, err)
+
+	got := w.say("rep", "/mydata")
+	assert.Contains(t, got, w.cat.Text("en", messages.MyDataApplicationContact, map[string]any{
+		"Name": "Dialogue Centre", "Details": messages.Isolate("Omar Haddad") + ", " + messages.Isolate("0599123456")}), got)
+	assert.Contains(t, got, w.cat.Text("en", messages.MyDataWatching, map[string]any{"Titles": "Later on"}), got)
+
+	w.script("rep", "/forget", "1")
+	w.onboard("rep")
+	got = w.say("rep", "/mydata")
+	assert.NotContains(t, got, "0599123456", "forgotten with the person: %s", got)
+	assert.NotContains(t, got, "Later on", got)
+}

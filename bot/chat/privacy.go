@@ -83,6 +83,24 @@ func (pv *privacy) cmdMyData(t *engine.Turn, _ string) error {
 	for i := range d.Applications {
 		sb.WriteString("\n" + t.Text(messages.MyDataApplication, map[string]any{"Name": coalition.InstitutionName(&d.Applications[i], t.Lang()), "Since": pv.timeText(t, d.Applications[i].CreatedAt)}))
 	}
+	for i := range d.Given {
+		inst := &d.Given[i]
+		var details []string
+		for _, s := range []string{inst.ContactPerson, inst.Phone, inst.Email} {
+			if s != "" {
+				details = append(details, messages.Isolate(s))
+			}
+		}
+		sb.WriteString("\n" + t.Text(messages.MyDataApplicationContact, map[string]any{
+			"Name": coalition.InstitutionName(inst, t.Lang()), "Details": strings.Join(details, t.Text(messages.CommonListSep, nil))}))
+	}
+	if len(d.Watching) > 0 {
+		var titles []string
+		for i := range d.Watching {
+			titles = append(titles, coalition.Title(&d.Watching[i], t.Lang()))
+		}
+		sb.WriteString("\n" + t.Text(messages.MyDataWatching, map[string]any{"Titles": pv.words.List(titles, t.Lang())}))
+	}
 	sb.WriteString("\n\n" + t.Count(messages.MyDataPledges, len(d.Pledges), nil))
 	for _, p := range d.Pledges {
 		sb.WriteString("\n• " + pv.campaignTitle(t, p.CampaignID) + " — " + pv.timeText(t, p.At))

@@ -114,6 +114,8 @@ func (cs *Campaigns) Create(ctx context.Context, by Actor, d Draft) (*store.Camp
 		Code: d.Code, TitleAR: d.TitleAR, TitleEN: d.TitleEN, CallAR: d.CallAR, CallEN: d.CallEN,
 		Kind: d.Kind, StartAt: d.StartAt.UTC(), EndAt: d.EndAt.UTC(), CreatedBy: by.Person, CreatedAt: cs.now().UTC(),
 		Organiser: org,
+		// one that starts as it is created: its creator hears so now, not again at the next lifecycle run
+		Opened: !d.StartAt.After(cs.now()),
 	}
 	if c.Kind.HasPledge() {
 		c.Target = d.Target

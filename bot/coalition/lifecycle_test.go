@@ -259,3 +259,23 @@ func TestFreeTextIsCleanedAtIntake(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "نداء مهم", res.Broadcast.TextAR)
 }
+
+// A campaign that starts as it is created was announced to its creator a
+// minute later as having started, though the creation had said so.
+func TestCampaignStartingAtCreationIsNotAnnouncedAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	coord := f.actor(f.person(store.RoleCoordinator))
+	_, err := f.co.Campaigns.Create(ctx, coord, coalition.Draft{Code: "now", TitleAR: "الآن", CallAR: "انضمّوا",
+		Kind: store.KindPledge, StartAt: f.clock()})
+	require.NoError(t, err)
+	_, err = f.co.Campaigns.Create(ctx, coord, coalition.Draft{Code: "later", TitleAR: "لاحقًا", CallAR: "انضمّوا",
+		Kind: store.KindPledge, StartAt: f.clock().Add(time.Hour)})
+	require.NoError(t, err)
+	f.advance(time.Minute)
+	require.NoError(t, f.co.Campaigns.RunLifecycle(ctx))
+	assert.Empty(t, f.ofKind("campaign_opened"), "the creator saw it start when creating it")
+	f.advance(time.Hour)
+	require.NoError(t, f.co.Campaigns.RunLifecycle(ctx))
+	assert.Len(t, f.ofKind("campaign_opened"), 1, "a scheduled one is announced as it starts")
+}

@@ -155,8 +155,13 @@ type MyData struct {
 	Role         store.Role
 	Institution  *store.Institution
 	Applications []store.Institution
-	Pledges      []store.Pledge
-	Signups      []store.Signup
+	// Given are the institutions the person applied for whose record keeps
+	// the contact details they gave (contact person, phone, email).
+	Given []store.Institution
+	// Watching are the scheduled campaigns the person asked to hear open.
+	Watching []store.Campaign
+	Pledges  []store.Pledge
+	Signups  []store.Signup
 	// Answers are the person's answers to polls, with the polls they answer.
 	Answers []MyAnswer
 }
@@ -180,13 +185,32 @@ func (p *People) MyData(ctx context.Context, by Actor) (MyData, error) {
 			d.Institution = inst
 		}
 	}
-	insts, err := p.st.Institutions(ctx, store.InstitutionPending)
+	insts, err := p.st.Institutions(ctx, "")
 	if err != nil {
 		return d, err
 	}
 	for _, inst := range insts {
-		if inst.ApplicantID == c.ID {
+		if inst.ApplicantID != c.ID {
+			continue
+		}
+		if inst.Status == store.InstitutionPending {
 			d.Applications = append(d.Applications, inst)
+		}
+		if inst.ContactPerson != "" || inst.Phone != "" || inst.Email != "" {
+			d.Given = append(d.Given, inst)
+		}
+	}
+	campaigns, err := p.st.Campaigns(ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, cp := range campaigns {
+		watching, err := p.st.Watching(ctx, cp.ID, c.ID)
+		if err != nil {
+			return d, err
+		}
+		if watching {
+			d.Watching = append(d.Watching, cp)
 		}
 	}
 	if d.Pledges, err = p.st.ContactPledges(ctx, c.ID); err != nil {

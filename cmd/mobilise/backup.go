@@ -8,8 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"mobilise/store"
@@ -65,8 +67,12 @@ mobilise.db and copying the media directory's files into DIR/media.
 			return 1
 		}
 	}
+	// stopped mid-copy, it removes its partial copy before it exits
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	_, err := fetchBackup(ctx, dir, dst)
+	stop()
 	from := " (from the running bot)"
-	switch _, err := fetchBackup(context.Background(), dir, dst); {
+	switch {
 	case errors.Is(err, errNoBot):
 		from = ""
 		if err := backupOffline(cfg, dst); err != nil {
