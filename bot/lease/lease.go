@@ -30,6 +30,9 @@ import (
 type Lease interface {
 	// Lost is closed when the lease is no longer held: lost, or released.
 	Lost() <-chan struct{}
+	// Err is nil while the lease is held, and then says why it is not:
+	// an error wrapping ErrLost and the cause, or ErrReleased.
+	Err() error
 	// Release gives the lease up. It may be called more than once, and
 	// after the lease was lost.
 	Release() error
@@ -109,7 +112,7 @@ func Run(ctx context.Context, l Leaser, name string, fn func(ctx context.Context
 			log.Info("lease released", "reason", context.Cause(ctx))
 			return
 		case lost:
-			log.Warn("lease lost, singleton stopped", "fn_error", err)
+			log.Warn("lease lost, singleton stopped", "reason", ls.Err(), "fn_error", err)
 		case err != nil:
 			log.Error("singleton failed; lease released", "error", err)
 			pause(ctx, o.retry)
@@ -203,6 +206,15 @@ func (l *Local) Held() []string {
 }
 
 func (ls *localLease) Lost() <-chan struct{} { return ls.released }
+
+func (ls *localLease) Err() error {
+	select {
+	case <-ls.released:
+		return ErrReleased
+	default:
+		return nil
+	}
+}
 
 func (ls *localLease) Release() error {
 	ls.once.Do(func() {
