@@ -32,11 +32,14 @@ import (
 //     restarted) or a connection it closes is noticed at once;
 //   - it pings every check interval c, each ping given c to answer, so a
 //     connection cut without a word (a network partition, the server's
-//     host dead) is noticed within 2c;
-//   - the session's idle_session_timeout is 3c (and tcp_user_timeout too),
-//     so the server ends a session it has heard nothing from for 3c and
-//     frees the lock: after the holder has stopped, if it is still alive.
+//     host dead) is noticed within 2c of the last ping answered;
+//   - once the lock is won, the session's idle_session_timeout is 3c (and
+//     tcp_user_timeout too), so the server ends a session it has heard
+//     nothing from for 3c and frees the lock: 3c after that last ping, so
+//     a holder still alive has stopped a check interval before another
+//     instance can win.
 //
+// Each try of a session waiting for the lock is given c to answer.
 // A holder killed outright (SIGKILL, a crash) frees its lock at once: its
 // kernel closes the socket and the server ends the session on the spot.
 // Another instance trying every retry interval r wins within r of that, or
@@ -122,9 +125,10 @@ type Lease struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	lost   chan struct{} // closed once the lease is not held, lost or released
-	stop   chan struct{} // closed by Release, to stop the watch
-	done   chan struct{} // closed when the watch has stopped, the connection its own again
+	lost   chan struct{}      // closed once the lease is not held, lost or released
+	stop   context.CancelFunc // called by Release, to stop the watch
+	wctx   context.Context    // the watch's context, ended by stop
+	done   chan struct{}      // closed when the watch has stopped, the connection its own again
 	once   sync.Once
 	err    error // why the lease ended, set before lost is closed
 	onEnd  func(*Lease)
@@ -147,9 +151,6 @@ func (s *Store) hold(ctx context.Context, name string, o leaseOptions, onEnd fun
 		cfg.RuntimeParams = map[string]string{}
 	}
 	cfg.RuntimeParams["application_name"] = "mobilise lease " + o.holder
-	silent := strconv.FormatInt((3 * o.check).Milliseconds(), 10)
-	cfg.RuntimeParams["idle_session_timeout"] = silent
-	cfg.RuntimeParams["tcp_user_timeout"] = silent
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("holding lease %q: connecting: %w", name, err)
@@ -163,8 +164,8 @@ func (s *Store) hold(ctx context.Context, name string, o leaseOptions, onEnd fun
 			return nil, errors.Join(fmt.Errorf("holding lease %q: %w", name, context.Cause(ctx)), closeConn(conn))
 		case <-t.C:
 		}
-		var won bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&won); err != nil {
+		won, err := tryLock(ctx, conn, key, o.check)
+		if err != nil {
 			// a won lock whose answer was lost is freed with the session
 			return nil, errors.Join(fmt.Errorf("holding lease %q: %w", name, err), closeConn(conn))
 		}
@@ -176,11 +177,29 @@ func (s *Store) hold(ctx context.Context, name string, o leaseOptions, onEnd fun
 	lctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	l := &Lease{
 		name: name, key: key, pid: conn.PgConn().PID(), since: time.Now(), conn: conn, check: o.check,
-		ctx: lctx, cancel: cancel, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
+		ctx: lctx, cancel: cancel, lost: make(chan struct{}), done: make(chan struct{}),
 		onEnd: onEnd,
 	}
+	l.wctx, l.stop = context.WithCancel(context.Background())
 	go l.watch()
 	return l, nil
+}
+
+// tryLock tries once to take the lock key on conn, and if it does, has the
+// server end the session after 3 check intervals of silence; a session
+// still waiting may be quiet for longer.
+func tryLock(ctx context.Context, conn *pgx.Conn, key int64, check time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, check)
+	defer cancel()
+	var won bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&won); err != nil || !won {
+		return false, err
+	}
+	silent := strconv.FormatInt((3 * check).Milliseconds(), 10)
+	if _, err := conn.Exec(ctx, `SET idle_session_timeout = `+silent+`; SET tcp_user_timeout = `+silent); err != nil {
+		return false, fmt.Errorf("setting the session's timeouts (PostgreSQL 14 or later): %w", err)
+	}
+	return true, nil
 }
 
 // closeConn closes conn, within a few seconds.
@@ -194,15 +213,7 @@ func closeConn(conn *pgx.Conn) error {
 // until Release stops it or the connection fails, and then the lease is lost.
 func (l *Lease) watch() {
 	defer close(l.done)
-	wctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go func() {
-		select {
-		case <-l.stop:
-			stop()
-		case <-wctx.Done():
-		}
-	}()
+	wctx := l.wctx
 	for {
 		err := l.readFor(wctx, l.check)
 		if err == nil {
@@ -290,7 +301,7 @@ func (l *Lease) Release() error {
 }
 
 func (l *Lease) release() error {
-	close(l.stop)
+	l.stop()
 	<-l.done
 	select {
 	case <-l.lost:
