@@ -140,7 +140,9 @@ type Lease struct {
 // Hold wins the lease on name and returns it, trying again every retry
 // interval while another session holds it, until ctx ends. An error other
 // than ctx's means the database could not be reached or answered wrongly.
-// The lease lives on after ctx ends, until it is released or lost.
+// The lease lives on after ctx ends, until it is released or lost; its
+// connection is its own, which Store.Close does not close, so release
+// leases before closing the store.
 func (s *Store) Hold(ctx context.Context, name string, opts ...LeaseOption) (*Lease, error) {
 	return s.hold(ctx, name, leaseOpts(opts), nil)
 }
@@ -292,8 +294,10 @@ func (l *Lease) Err() error {
 	}
 }
 
-// Release unlocks the lease and closes its connection; once it returns,
-// another session can win the lease. After a loss it does nothing; called
+// Release unlocks the lease and closes its connection; once it returns
+// nil, another session can win the lease. If the session does not answer
+// within the check interval, Release closes the connection and returns an
+// error: the server frees the lock when it ends the session. After a loss it does nothing; called
 // again, it returns what the first call did.
 func (l *Lease) Release() error {
 	l.relOnce.Do(func() { l.relErr = l.release() })
@@ -314,7 +318,7 @@ func (l *Lease) release() error {
 		l.end(released)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), l.check)
 	defer cancel()
 	var unlocked bool
 	err := l.conn.QueryRow(ctx, `SELECT pg_advisory_unlock($1)`, l.key).Scan(&unlocked)
@@ -325,7 +329,7 @@ func (l *Lease) release() error {
 		err = fmt.Errorf("releasing lease %q: %w", l.name, err)
 	}
 	// closing the session frees the lock even if unlocking failed
-	err = errors.Join(err, l.conn.Close(ctx))
+	err = errors.Join(err, closeConn(l.conn))
 	l.end(released)
 	return err
 }

@@ -485,3 +485,38 @@ func TestLeaseTakeoverAfterSIGKILL(t *testing.T) {
 	t.Logf("takeover after SIGKILL over %d runs (retry every %v): min %v, median %v, max %v; all %v",
 		rounds, retry, sorted[0], sorted[len(sorted)/2], sorted[len(sorted)-1], took)
 }
+
+func TestLeaseReleaseWhileCut(t *testing.T) {
+	s2, u := openTest(t)
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, pu.Host)
+	s1 := openAgain(t, viaProxy(t, u, proxy))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const check = 500 * time.Millisecond
+	a, err := s1.Hold(ctx, "scheduler", LeaseCheck(check))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := holdAsync(ctx, s2, "scheduler", LeaseRetry(20*time.Millisecond))
+	notWon(t, second, 200*time.Millisecond)
+
+	proxy.Cut()
+	start := time.Now()
+	err = a.Release()
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("Release over a cut connection reported the lock unlocked")
+	}
+	if took > check+time.Second {
+		t.Errorf("Release took %v, want about the check interval %v", took, check)
+	}
+	if !errors.Is(a.Err(), lease.ErrReleased) {
+		t.Errorf("Err after Release = %v, want ErrReleased", a.Err())
+	}
+	b := await(t, second, 3*check+5*time.Second)
+	t.Logf("Release over a cut connection returned after %v (%v); the other won after %v", took, err, b.at.Sub(start))
+}
