@@ -297,8 +297,8 @@ func (l *Lease) Err() error {
 // Release unlocks the lease and closes its connection; once it returns
 // nil, another session can win the lease. If the session does not answer
 // within the check interval, Release closes the connection and returns an
-// error: the server frees the lock when it ends the session. After a loss it does nothing; called
-// again, it returns what the first call did.
+// error: the server frees the lock when it ends the session. After a loss
+// it does nothing; called again, it returns what the first call did.
 func (l *Lease) Release() error {
 	l.relOnce.Do(func() { l.relErr = l.release() })
 	return l.relErr

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -394,34 +394,83 @@ func TestLeaseLostWhenConnectionCut(t *testing.T) {
 	}
 }
 
-// The child process of TestLeaseTakeoverAfterSIGKILL: with these set, it
-// holds the lease and says so on stdout, then waits to be killed.
+// The child process of the tests below: with these set, it holds the
+// lease and says so on stdout, then waits to be killed, or says when it
+// loses the lease.
 const (
 	envChildURL   = "MOBILISE_TEST_LEASE_CHILD_URL"
 	envChildLease = "MOBILISE_TEST_LEASE_CHILD_LEASE"
+	envChildCheck = "MOBILISE_TEST_LEASE_CHILD_CHECK"
 	childHeld     = "lease held by session "
+	childLost     = "lease lost: "
 )
 
 func TestLeaseChildHolder(t *testing.T) {
 	u, name := os.Getenv(envChildURL), os.Getenv(envChildLease)
 	if u == "" {
-		t.Skip("run by TestLeaseTakeoverAfterSIGKILL")
+		t.Skip("run by TestLeaseTakeoverAfterSIGKILL and TestLeaseTakeoverFromStoppedProcess")
+	}
+	check, err := time.ParseDuration(os.Getenv(envChildCheck))
+	if err != nil {
+		t.Fatal(err)
 	}
 	s, err := Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := s.Hold(context.Background(), name)
+	l, err := s.Hold(context.Background(), name, LeaseCheck(check))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("%s%d\n", childHeld, l.PID())
 	select {
 	case <-l.Lost():
-		t.Fatalf("child lost its lease: %v", l.Err())
+		fmt.Printf("%s%v\n", childLost, l.Err())
 	case <-time.After(time.Minute):
 		t.Fatal("child not killed within a minute")
 	}
+}
+
+// startChild starts a process holding the lease name, with check interval
+// check, and returns it, its session's PID and its further output lines,
+// once it holds the lease. It is killed when the test ends.
+func startChild(t *testing.T, u, name string, check time.Duration) (*exec.Cmd, uint32, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLeaseChildHolder$")
+	cmd.Env = append(os.Environ(), envChildURL+"="+u, envChildLease+"="+name, envChildCheck+"="+check.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // mostly killed already: the error says so
+		_ = cmd.Wait()         // reaped already when the test waited for it
+	})
+	lines := bufio.NewScanner(out)
+	var pid uint32
+	for lines.Scan() {
+		if rest, ok := strings.CutPrefix(lines.Text(), childHeld); ok {
+			if _, err := fmt.Sscan(rest, &pid); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("child exited without holding the lease: %v", lines.Err())
+	}
+	rest := make(chan string, 16)
+	go func() {
+		defer close(rest)
+		for lines.Scan() {
+			rest <- lines.Text()
+		}
+	}()
+	return cmd, pid, rest
 }
 
 func TestLeaseTakeoverAfterSIGKILL(t *testing.T) {
@@ -443,31 +492,7 @@ func TestLeaseTakeoverAfterSIGKILL(t *testing.T) {
 	var took, freed []time.Duration
 	for i := range rounds {
 		name := fmt.Sprintf("outbox whatsapp %d", i)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLeaseChildHolder$")
-		cmd.Env = append(os.Environ(), envChildURL+"="+u, envChildLease+"="+name)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(out)
-		var pid uint32
-		for lines.Scan() {
-			if rest, ok := strings.CutPrefix(lines.Text(), childHeld); ok {
-				if _, err := fmt.Sscan(rest, &pid); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-		if pid == 0 {
-			_ = cmd.Process.Kill() // it did not say it holds the lease: end it whatever it is doing
-			t.Fatalf("child exited without holding the lease: %v, %v", lines.Err(), cmd.Wait())
-		}
-		go func() { _, _ = io.Copy(io.Discard, out) }() // the rest of the child's output is the test framework's
+		cmd, pid, _ := startChild(t, u, name, defaultLeaseCheck)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		won := holdAsync(ctx, s, name, LeaseRetry(retry))
@@ -548,4 +573,43 @@ func TestLeaseReleaseWhileCut(t *testing.T) {
 	}
 	b := await(t, second, 3*check+5*time.Second)
 	t.Logf("Release over a cut connection returned after %v (%v); the other won after %v", took, err, b.at.Sub(start))
+}
+
+func TestLeaseTakeoverFromStoppedProcess(t *testing.T) {
+	s, u := openTest(t)
+	const check = 500 * time.Millisecond
+	cmd, pid, lines := startChild(t, u, "scheduler", check)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	won := holdAsync(ctx, s, "scheduler", LeaseRetry(20*time.Millisecond))
+	notWon(t, won, 200*time.Millisecond)
+
+	// a holder frozen (SIGSTOP, as a VM paused or a process swapped out)
+	// says nothing: the server ends its session after 3 check intervals
+	stopped := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	r := await(t, won, 3*check+5*time.Second)
+	took := r.at.Sub(stopped)
+	if took < check {
+		// its last ping was at most a check interval before it froze
+		t.Errorf("lease won %v after the holder froze, within the check interval %v: the server ended a session that had pinged", took, check)
+	}
+	if r.l.PID() == pid {
+		t.Errorf("parent's lease has the child's session %d", pid)
+	}
+	resumed := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case line := <-lines:
+		if !strings.HasPrefix(line, childLost) || !strings.Contains(line, "idle-session timeout") {
+			t.Errorf("resumed child says %q, want it lost the lease to the idle-session timeout", line)
+		}
+		t.Logf("frozen holder: other won after %v; resumed, it stopped after %v: %s", took, time.Since(resumed), line)
+	case <-time.After(2 * check):
+		t.Fatalf("resumed child did not notice it lost the lease within 2×%v", check)
+	}
 }
