@@ -195,3 +195,27 @@ func TestMyDataShowsApplicationContactsAndWatches(t *testing.T) {
 	assert.NotContains(t, got, "0599123456", "forgotten with the person: %s", got)
 	assert.NotContains(t, got, "Later on", got)
 }
+
+// A schedule refused for lacking its time or its days is completed by the
+// answer to that question: "every 2 days", then "9:00 am", is every 2 days
+// at 9:00, not a new phrase refused for having no days.
+func TestScheduleCompletedByTheAnswerToItsQuestion(t *testing.T) {
+	w := newWorld(t, bottest.Config{})
+	w.people("nablus", "p1")
+	w.onboard("admin")
+	for _, tc := range []struct{ first, then, want string }{
+		{"every 2 days", "9:00 am", "every 2 days at 9:00 am"},
+		{"at 6 pm", "every friday", "every Friday at 6:00 pm"},
+	} {
+		w.script("admin", "/remind", "1", "تذكير", "skip", "1", "2")
+		asked := w.say("admin", tc.first)
+		assert.NotContains(t, asked, "Check the reminder", "%q alone is refused", tc.first)
+		summary := w.say("admin", tc.then)
+		assert.Contains(t, summary, "Check the reminder", "%q completes %q", tc.then, tc.first)
+		assert.Contains(t, summary, tc.want)
+		w.say("admin", "/cancel")
+	}
+	// an answer that is a whole phrase of its own is read as it is
+	w.script("admin", "/remind", "1", "تذكير", "skip", "1", "2", "every 2 days")
+	assert.Contains(t, w.say("admin", "every day at 8:00 pm"), "every day at 8:00 pm")
+}

@@ -89,7 +89,16 @@ func (rs *reminders) remindFlow() *engine.Flow {
 				return "repeat", nil
 			}
 			s, err := schedule.Parse(v, t.Now(), t.Loc())
+			if part := t.Data("partial"); part != "" {
+				// "every 2 days", asked for the time, answered "9 am": the
+				// answer completes the phrase before it
+				t.SetData("partial", "")
+				if ws, werr := schedule.Parse(part+" "+v, t.Now(), t.Loc()); err != nil && (werr == nil || errors.As(werr, new(*schedule.AmbiguousError))) {
+					s, err = ws, werr
+				}
+			}
 			var amb *schedule.AmbiguousError
+			var pe *schedule.ParseError
 			switch {
 			case errors.As(err, &amb):
 				// "at 5": the person says whether morning or evening
@@ -101,6 +110,9 @@ func (rs *reminders) remindFlow() *engine.Flow {
 				t.SetData("clock", amb.Clock)
 				return "ampm", nil
 			case err != nil:
+				if errors.As(err, &pe) && (pe.Reason == schedule.ReasonNoTime || pe.Reason == schedule.ReasonNoDays) {
+					t.SetData("partial", v)
+				}
 				t.SayText(schedule.Explain(err, t.Catalog(), t.Lang()))
 				return "repeat", nil
 			}
