@@ -67,7 +67,7 @@ func (cs *Campaigns) Check(ctx context.Context, d Draft) error {
 	case !ValidCode(strings.ToLower(d.Code)):
 		return invalid("code", messages.NewCampaignBadCode)
 	case strings.TrimSpace(d.TitleAR) == "" || !HasArabic(d.TitleAR):
-		return invalid("title_ar", messages.RegisterNeedArabic)
+		return invalid("title_ar", messages.ErrNeedArabic)
 	case strings.TrimSpace(d.CallAR) == "":
 		return invalid("call_ar", messages.ErrInputEmpty)
 	case d.Kind != store.KindPledge && d.Kind != store.KindEvent && d.Kind != store.KindBoth:

@@ -255,7 +255,7 @@ func (cs *Campaigns) Edit(ctx context.Context, by Actor, code string, ch Change)
 		case required && v == "":
 			return invalid(field, messages.ErrInputEmpty)
 		case arabic && !HasArabic(v):
-			return invalid(field, messages.RegisterNeedArabic)
+			return invalid(field, messages.ErrNeedArabic)
 		case len([]rune(v)) > max:
 			return invalid(field, messages.ErrInputTooLong)
 		}

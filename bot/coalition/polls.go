@@ -115,7 +115,7 @@ func (ps *Polls) CheckPoll(d PollDraft) error {
 	case d.QuestionAR == "":
 		return invalid("question_ar", messages.ErrInputEmpty)
 	case !HasArabic(d.QuestionAR):
-		return invalid("question_ar", messages.RegisterNeedArabic)
+		return invalid("question_ar", messages.ErrNeedArabic)
 	case len([]rune(d.QuestionAR)) > MaxQuestion || len([]rune(d.QuestionEN)) > MaxQuestion:
 		return invalid("question", messages.ErrInputTooLong)
 	case len(d.Options) < MinPollOptions:
