@@ -54,8 +54,8 @@ func (s *Store) Recipients(ctx context.Context, aud store.Audience, channelOK fu
 // and Through the highest contact ID the audience's scan passed (after if
 // none).
 //
-// Audiences of an institution's supporters and of a poll's answer, and
-// sign-ups, give ErrUnsupported.
+// Audiences of an institution's supporters and of a poll's answer give
+// ErrUnsupported.
 func (s *Store) RecipientsPage(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool, after uint64, limit int) (store.RecipientPage, error) {
 	if err := aud.Validate(); err != nil {
 		return store.RecipientPage{}, fmt.Errorf("selecting recipients: %w", err)
@@ -75,7 +75,7 @@ func (s *Store) RecipientsPage(ctx context.Context, aud store.Audience, channelO
 // audienceWhere is the condition on contacts (as "contacts") of the
 // audience's kind, its arguments numbered from $3, and the scan the bbolt
 // store makes for it: whether it passes every contact (else only the
-// campaign's pledgers).
+// campaign's pledgers or sign-ups).
 func audienceWhere(ctx context.Context, q querier, aud store.Audience) (where string, args []any, everyContact bool, err error) {
 	if aud.Institution != 0 {
 		return "", nil, false, fmt.Errorf("an institution's supporters: %w", ErrUnsupported)
@@ -89,7 +89,7 @@ func audienceWhere(ctx context.Context, q querier, aud store.Audience) (where st
 		return ` AND governorate = $3`, []any{aud.Governorate}, true, nil
 	case store.AudienceLang:
 		return ` AND lang = $3`, []any{aud.Lang}, true, nil
-	case store.AudiencePledgers, store.AudienceNotPledged:
+	case store.AudiencePledgers, store.AudienceNotPledged, store.AudienceSignups:
 		var found bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, aud.CampaignID).Scan(&found); err != nil {
 			return "", nil, false, err
@@ -100,6 +100,10 @@ func audienceWhere(ctx context.Context, q querier, aud store.Audience) (where st
 		if aud.Kind == store.AudienceNotPledged {
 			return ` AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.campaign_id = $3 AND p.contact_id = contacts.id)`,
 				[]any{aud.CampaignID}, true, nil
+		}
+		if aud.Kind == store.AudienceSignups {
+			return ` AND EXISTS (SELECT 1 FROM signups su WHERE su.campaign_id = $3 AND su.contact_id = contacts.id)`,
+				[]any{aud.CampaignID}, false, nil
 		}
 		return ` AND EXISTS (SELECT 1 FROM pledges p WHERE p.campaign_id = $3 AND p.contact_id = contacts.id)`,
 			[]any{aud.CampaignID}, false, nil
@@ -161,11 +165,15 @@ func recipientsPage(ctx context.Context, q querier, aud store.Audience, channelO
 		}
 	}
 	// the audience ran out: Through is where the bbolt store's scan ended,
-	// the last contact, or the last pledger, above after
+	// the last contact, or the last pledger or sign-up, above after
 	sql := `SELECT max(id) FROM contacts WHERE id > $1`
 	args := []any{int64(after)}
 	if !everyContact {
-		sql = `SELECT max(p.contact_id) FROM pledges p JOIN contacts c ON c.id = p.contact_id WHERE p.campaign_id = $2 AND p.contact_id > $1`
+		table := "pledges"
+		if aud.Kind == store.AudienceSignups {
+			table = "signups"
+		}
+		sql = `SELECT max(p.contact_id) FROM ` + table + ` p WHERE p.campaign_id = $2 AND p.contact_id > $1`
 		args = append(args, aud.CampaignID)
 	}
 	var last *int64
