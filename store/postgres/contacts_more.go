@@ -67,7 +67,9 @@ func (s *Store) SetReferrer(ctx context.Context, contactID uint64, refCode strin
 		if c.ReferredBy != 0 || code == "" {
 			return nil
 		}
-		ref, err := scanContact(tx.QueryRow(ctx, `SELECT id, record FROM contacts WHERE ref_code = $1 FOR UPDATE`, code))
+		ref, err := scanContact(tx.QueryRow(ctx, `SELECT id, record FROM contacts WHERE id = (
+			SELECT id FROM contacts WHERE ref_code = $1 UNION ALL SELECT contact_id FROM ref_aliases WHERE code = $1 LIMIT 1)
+			FOR UPDATE`, code))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return nil

@@ -2,8 +2,8 @@ package postgres
 
 // The objects of migrations 10 and up (sessions, settings, handled
 // updates, reminders, sign-ups and forgotten pledges, the audit log, the
-// bulk-send ledger, watchers and link codes), which TestMigrations
-// applies, reverses and applies again.
+// bulk-send ledger, watchers, link codes and aliases of merged contacts),
+// which TestMigrations applies, reverses and applies again.
 func init() {
 	schemaObjects[10] = []string{
 		"table sessions", "table meta", "table throttles", "table handled",
@@ -32,5 +32,10 @@ func init() {
 		"constraint link_failures_pkey", "constraint referral_credits_pkey",
 		"index link_codes_pkey", "index link_codes_code_key", "index link_codes_expires_idx", "index pending_links_pkey",
 		"index link_failures_pkey", "index referral_credits_pkey",
+	}
+	schemaObjects[16] = []string{
+		"table aliases", "table ref_aliases", "constraint aliases_pkey", "constraint ref_aliases_pkey",
+		"constraint ref_aliases_contact_id_fkey", "index aliases_pkey", "index aliases_contact_idx", "index ref_aliases_pkey",
+		"index ref_aliases_contact_idx", "function ref_code_unique", "trigger contacts_ref_code_unique", "trigger ref_aliases_code_unique",
 	}
 }

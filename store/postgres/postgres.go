@@ -78,7 +78,7 @@ import (
 var migrationFiles embed.FS
 
 // SchemaVersion is the newest migration this program knows.
-const SchemaVersion = 15
+const SchemaVersion = 16
 
 // ErrUnsupported means the operation, or the audience asked for, is one
 // the PostgreSQL store does not have yet.
