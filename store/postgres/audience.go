@@ -22,10 +22,10 @@ import (
 // partial indexes on reachable contacts, so it sees the caller's
 // transaction exactly; it is not a few counter reads as in the bbolt store.
 //
-// Audiences this store cannot count yet (sign-ups) give ErrUnsupported.
-// An audience limited to an institution's supporters (Audience.Institution)
-// keeps the people on its list now (onList); a poll's answer is read from
-// the answers' rows (pollAnswerAudience).
+// Every audience kind is counted. An audience limited to an institution's
+// supporters (Audience.Institution) keeps the people on its list now
+// (onList); a poll's answer is read from the answers' rows
+// (pollAnswerAudience).
 func (s *Store) CountAudience(ctx context.Context, aud store.Audience, channelOK func(channel bot.ChannelName) bool) (store.AudienceCount, error) {
 	if err := aud.Validate(); err != nil {
 		return store.AudienceCount{}, fmt.Errorf("counting recipients: %w", err)
@@ -60,7 +60,7 @@ func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(p
 		where, args = ` AND governorate = $1`, []any{aud.Governorate}
 	case store.AudienceLang:
 		where, args = ` AND lang = $1`, []any{aud.Lang}
-	case store.AudiencePledgers, store.AudienceNotPledged:
+	case store.AudiencePledgers, store.AudienceNotPledged, store.AudienceSignups:
 		var found bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, aud.CampaignID).Scan(&found); err != nil {
 			return err
@@ -69,8 +69,11 @@ func (s *Store) countAudience(ctx context.Context, aud store.Audience, fn func(p
 			return store.ErrCampaignNotFound
 		}
 		where = ` AND EXISTS (SELECT 1 FROM pledges p WHERE p.campaign_id = $1 AND p.contact_id = contacts.id)`
-		if aud.Kind == store.AudienceNotPledged {
+		switch aud.Kind {
+		case store.AudienceNotPledged:
 			where = ` AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.campaign_id = $1 AND p.contact_id = contacts.id)`
+		case store.AudienceSignups:
+			where = ` AND EXISTS (SELECT 1 FROM signups su WHERE su.campaign_id = $1 AND su.contact_id = contacts.id)`
 		}
 		args = []any{aud.CampaignID}
 	case store.AudiencePollAnswer:

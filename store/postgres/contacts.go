@@ -282,9 +282,12 @@ func (s *Store) ContactByAddress(ctx context.Context, addr bot.Address) (*store.
 }
 
 // ContactByRefCode returns the contact whose share code is code, in any
-// case, or ErrNotFound.
+// case, or ErrNotFound; the code of a contact merged away (ref_aliases)
+// leads to the one it was merged into.
 func (s *Store) ContactByRefCode(ctx context.Context, code string) (*store.Contact, error) {
-	c, err := scanContact(s.q(ctx).QueryRow(ctx, `SELECT id, record FROM contacts WHERE ref_code = $1`, normCode(code)))
+	c, err := scanContact(s.q(ctx).QueryRow(ctx, `SELECT id, record FROM contacts WHERE ref_code = $1
+		UNION ALL SELECT c.id, c.record FROM ref_aliases r JOIN contacts c ON c.id = r.contact_id WHERE r.code = $1
+		LIMIT 1`, normCode(code)))
 	if err != nil {
 		return nil, fmt.Errorf("contact with share code %q: %w", code, err)
 	}

@@ -303,7 +303,7 @@ func (s *Store) QueueBroadcast(ctx context.Context, id uint64, entries []store.O
 		if end > next {
 			through = entries[end-1].ContactID
 		}
-		done, err := s.writeBroadcastChunk(ctx, id, entries[next:end], through, end == len(entries))
+		_, done, err := s.writeBroadcastChunk(ctx, id, entries[next:end], through, end == len(entries))
 		if err != nil {
 			return fmt.Errorf("queueing broadcast %d (%d of %d entries written): %w", id, next, len(entries), err)
 		}
@@ -317,10 +317,10 @@ func (s *Store) QueueBroadcast(ctx context.Context, id uint64, entries []store.O
 // writeBroadcastChunk writes, in one transaction, the entries of a chunk
 // of the broadcast's recipients covering contacts up to through; last
 // says it is the final chunk. done is set when the broadcast was all
-// queued already.
-func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []store.OutboxEntry, through uint64, last bool) (done bool, err error) {
+// queued already; written counts the entries it wrote.
+func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []store.OutboxEntry, through uint64, last bool) (written int, done bool, err error) {
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		done = false
+		written, done = 0, false
 		b, err := readBroadcast(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -348,6 +348,7 @@ func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []st
 		if err := writeEntries(ctx, tx, chunk, b, true); err != nil {
 			return err
 		}
+		written = len(chunk)
 		b.Total += len(chunk)
 		b.QueuedThrough = max(b.QueuedThrough, through)
 		switch b.Status {
@@ -365,7 +366,7 @@ func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []st
 		finishIfComplete(b, s.stamp())
 		return putBroadcast(ctx, tx, b)
 	})
-	return done, err
+	return written, done, err
 }
 
 // closed reports whether the broadcast is done or cancelled.
@@ -461,6 +462,7 @@ const (
 	outcomeSent outcome = iota
 	outcomeFailed
 	outcomeBlocked
+	outcomeCancelled
 )
 
 // removeEntries deletes the entries with the given IDs and counts them
@@ -520,8 +522,10 @@ func (s *Store) removeEntries(ctx context.Context, tx pgx.Tx, ids []uint64, how 
 			b.LastError = reason
 		case outcomeBlocked:
 			b.Blocked += n
+		case outcomeCancelled:
+			b.Cancelled += n
 		}
-		if b.Status == store.BroadcastQueued {
+		if b.Status == store.BroadcastQueued && how != outcomeCancelled {
 			b.Status = store.BroadcastSending
 		}
 		finishIfComplete(b, now)

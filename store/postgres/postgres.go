@@ -66,6 +66,15 @@
 //	verify_failures  mark PK                        unix seconds of the wrong codes asked about from an address
 //	media_uploads    (account, sha256) PK           a platform's reference to an uploaded file, as JSON
 //
+// Migrations 10, 11 and 13 to 16 (sessions, settings and handled updates;
+// reminders; sign-ups and forgotten pledges; the audit log, the bulk-send
+// ledger and watchers; link codes; aliases of merged contacts) are
+// described in meta.go, reminders.go, pledges_more.go, audit.go,
+// linkcodes.go and link.go. Reads of several queries (RecipientsPage,
+// CampaignStats, ActivityByDay) not given a transaction run in a read-only
+// one at REPEATABLE READ, so they see one state of the database, as a
+// bbolt read does.
+//
 // An insert into outbox notifies "mobilise_outbox" with the channel's name
 // (trigger outbox_queued, once per channel per statement, delivered when
 // the transaction commits): ListenOutbox wakes on it.

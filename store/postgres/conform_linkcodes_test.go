@@ -1,0 +1,12 @@
+package postgres
+
+import (
+	"testing"
+
+	"mobilise/store/storetest/conform"
+)
+
+// TestConformanceLinkCodes runs the suite's tests of link codes on PostgreSQL.
+func TestConformanceLinkCodes(t *testing.T) {
+	conform.RunLinkCodes(t, func(t *testing.T) conform.LinkCodesBackend { return openConform(t) })
+}

@@ -1,0 +1,4 @@
+DROP TABLE handled;
+DROP TABLE throttles;
+DROP TABLE meta;
+DROP TABLE sessions;

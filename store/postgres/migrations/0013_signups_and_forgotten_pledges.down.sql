@@ -1,0 +1,2 @@
+DROP TABLE forgotten_pledges;
+DROP TABLE signups;

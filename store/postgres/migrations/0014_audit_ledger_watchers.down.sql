@@ -1,0 +1,3 @@
+DROP TABLE watchers;
+DROP TABLE bulk_sends;
+DROP TABLE audit;
