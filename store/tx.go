@@ -237,11 +237,27 @@ func AfterCommit(ctx context.Context, fn func()) {
 		a.hooks = append(a.hooks, fn)
 		return
 	}
+	if c, ok := ctx.Value(committerKey{}).(Committer); ok && c.Open() {
+		c.AddHook(fn)
+		return
+	}
 	fn()
 }
 
-// InTransaction reports whether ctx carries a transaction opened by InTx.
-func InTransaction(ctx context.Context) bool { return ambientOf(ctx) != nil }
+// InTransaction reports whether ctx carries a transaction opened by InTx,
+// of this store or of another (WithCommitter).
+func InTransaction(ctx context.Context) bool {
+	if ambientOf(ctx) != nil {
+		return true
+	}
+	c, ok := ctx.Value(committerKey{}).(Committer)
+	return ok && c.Open()
+}
+
+// Ping checks that the file answers: a read transaction opens.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read(ctx, func(*bbolt.Tx) error { return nil })
+}
 
 func ambientOf(ctx context.Context) *ambient {
 	a, _ := ctx.Value(ambientKey{}).(*ambient)

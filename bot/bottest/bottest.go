@@ -21,7 +21,7 @@ import (
 
 // Stack is the bot over one store.
 type Stack struct {
-	Store *store.Store
+	Store store.Backend
 	Cat   *messages.Catalog
 	Queue *outbox.Queue
 	Co    *coalition.Coalition
@@ -48,7 +48,7 @@ type Config struct {
 }
 
 // New builds the bot over st sending through senders.
-func New(tb testing.TB, st *store.Store, senders []bot.Sender, cfg Config) *Stack {
+func New(tb testing.TB, st store.Backend, senders []bot.Sender, cfg Config) *Stack {
 	tb.Helper()
 	loc, err := time.LoadLocation("Asia/Hebron")
 	if err != nil {

@@ -87,7 +87,7 @@ func lastCommit(tb testing.TB, st *store.Store) int {
 // by bbolt's: read transactions begun and write transactions committed.
 func pledgeTransactions(tb testing.TB, stack *bottest.Stack, i int, id string) (store.TxStats, int, int) {
 	tb.Helper()
-	st := stack.Store
+	st := stack.Store.(*store.Store)
 	commits := lastCommit(tb, st) // its own view is not the message's: read first
 	before, reads := st.TxStats(), st.DB().Stats().TxN
 	require.NoError(tb, stack.Bot.HandleIncoming(context.Background(), bot.Incoming{
@@ -121,13 +121,13 @@ func TestAPledgeTakesOneTransaction(t *testing.T) {
 	// delivering the replies is the dispatcher's, counted apart
 	stack.Start(t)
 	require.NoError(t, stack.Disp.Flush(context.Background(), bot.Telegram))
-	before := stack.Store.TxStats()
+	before := stack.Store.(*store.Store).TxStats()
 	require.NoError(t, stack.Bot.HandleIncoming(context.Background(), bot.Incoming{
 		From: personAt(9), Name: "سمر", Text: "/pledge " + unpledged(9, 1), ExternalID: "9002",
 	}))
-	handled := stack.Store.TxStats()
+	handled := stack.Store.(*store.Store).TxStats()
 	require.NoError(t, stack.Disp.Flush(context.Background(), bot.Telegram))
-	delivered := stack.Store.TxStats()
+	delivered := stack.Store.(*store.Store).TxStats()
 	t.Logf("a /pledge with the dispatcher running: handling %d reads %d writes; delivering its replies %d reads %d writes",
 		handled.Reads-before.Reads, handled.Writes-before.Writes, delivered.Reads-handled.Reads, delivered.Writes-handled.Writes)
 }
@@ -191,13 +191,13 @@ func BenchmarkScale(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var out bytes.Buffer
 			stack := stackOver(b, copyOf(b), &out, bot.Telegram, bot.WhatsApp)
-			stack.Store.DB().NoSync = !durable
+			stack.Store.(*store.Store).DB().NoSync = !durable
 			stack.Start(b)
 			var raws []time.Duration
-			require.NoError(b, stack.Store.DB().Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("raw")); return err }))
+			require.NoError(b, stack.Store.(*store.Store).DB().Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("raw")); return err }))
 			for i := range 300 {
 				began := time.Now()
-				require.NoError(b, stack.Store.DB().Update(func(tx *bbolt.Tx) error {
+				require.NoError(b, stack.Store.(*store.Store).DB().Update(func(tx *bbolt.Tx) error {
 					return tx.Bucket([]byte("raw")).Put([]byte(fmt.Sprint(i)), []byte("handled"))
 				}))
 				raws = append(raws, time.Since(began))
@@ -236,7 +236,7 @@ func BenchmarkScale(b *testing.B) {
 		stack := stackOver(b, copyOf(b), &out, bot.Telegram, bot.WhatsApp)
 		stack.Start(b)
 		var next, seq atomic.Int64
-		commits := lastCommit(b, stack.Store)
+		commits := lastCommit(b, stack.Store.(*store.Store))
 		messages := 0
 		for b.Loop() {
 			var wg sync.WaitGroup
@@ -253,7 +253,7 @@ func BenchmarkScale(b *testing.B) {
 		}
 		b.ReportMetric(float64(messages)/b.Elapsed().Seconds(), "messages/s")
 		// the dispatcher's commits are counted too
-		b.ReportMetric(float64(lastCommit(b, stack.Store)-commits)/float64(messages), "commits/message")
+		b.ReportMetric(float64(lastCommit(b, stack.Store.(*store.Store))-commits)/float64(messages), "commits/message")
 	})
 
 	// the transactions of one /pledge at this size, by the store's count

@@ -44,7 +44,7 @@ type Bot struct {
 type Replier = engine.Replier
 
 // New returns the bot over st, answering through out and acting through co.
-func New(st *store.Store, cat *messages.Catalog, co *coalition.Coalition, out Replier, opts ...engine.Option) *Bot {
+func New(st store.Backend, cat *messages.Catalog, co *coalition.Coalition, out Replier, opts ...engine.Option) *Bot {
 	c := &core{co: co, cat: cat, words: co.Words(), log: slog.New(slog.DiscardHandler)}
 	b := &Bot{core: c}
 	b.Engine = engine.New(st, cat, people{co}, out, b, append([]engine.Option{engine.WithFiles(b)}, opts...)...)

@@ -252,7 +252,7 @@ var linkCode = regexp.MustCompile(`/link \x{2068}?([a-z2-9]{8})`)
 type transcript struct {
 	t    *testing.T
 	path string
-	st   *store.Store
+	st   store.Backend
 	now  time.Time
 	// media, when set, is where the bot keeps files sent (":file" lines);
 	// threshold is the approval threshold (0: none)

@@ -157,7 +157,7 @@ type Coalition struct {
 // rules are what the operations share: the store, the words, the outbox,
 // the clock and the coalition's settings.
 type rules struct {
-	st        *store.Store
+	st        store.Backend
 	cat       *messages.Catalog
 	out       Outbox
 	log       *slog.Logger
@@ -237,7 +237,7 @@ func WithMaxRecurring(n int) Option { return func(r *rules) { r.maxRecurring = n
 
 // New returns the coalition's operations over st, speaking through cat and
 // handing messages to out.
-func New(st *store.Store, cat *messages.Catalog, out Outbox, opts ...Option) *Coalition {
+func New(st store.Backend, cat *messages.Catalog, out Outbox, opts ...Option) *Coalition {
 	r := &rules{
 		st: st, cat: cat, out: out,
 		log:          slog.New(slog.DiscardHandler),

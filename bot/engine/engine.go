@@ -84,7 +84,7 @@ type Unprompted interface {
 
 // Engine answers what people write.
 type Engine struct {
-	st     *store.Store
+	st     store.Backend
 	cat    *messages.Catalog
 	people People
 	out    Replier
@@ -128,7 +128,7 @@ func WithoutFloodLimit(channel bot.ChannelName) Option {
 }
 
 // New returns an engine over st that answers through out.
-func New(st *store.Store, cat *messages.Catalog, people People, out Replier, conv Conversations, opts ...Option) *Engine {
+func New(st store.Backend, cat *messages.Catalog, people People, out Replier, conv Conversations, opts ...Option) *Engine {
 	e := &Engine{
 		st: st, cat: cat, people: people, out: out, conv: conv,
 		log:         slog.New(slog.DiscardHandler),

@@ -248,7 +248,7 @@ type Reporter interface {
 // Dispatcher drains the outbox through the channels' senders.
 type Dispatcher struct {
 	q       *Queue
-	st      *store.Store
+	st      store.Backend
 	senders map[bot.ChannelName]bot.Sender
 	limits  map[bot.ChannelName]Limits
 	pacers  map[bot.ChannelName]*Pacer

@@ -28,7 +28,7 @@ import (
 // that the dispatcher asks before it picks a chat's next message.
 type Pacer struct {
 	channel bot.ChannelName
-	st      *store.Store
+	st      store.Backend
 	now     func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
 	log     *slog.Logger
@@ -66,7 +66,7 @@ func PacerLogger(l *slog.Logger) PacerOption { return func(p *Pacer) { p.log = l
 // NewPacer returns the pacer of one platform account at the rates of l
 // (PerSecond, Burst, WindowCap, Reserve, Spacing, PerChat, ChatBurst,
 // PerGroup, GroupBurst, IsGroup). st keeps its 429 deadline; nil keeps it in memory only.
-func NewPacer(st *store.Store, channel bot.ChannelName, l Limits, opts ...PacerOption) *Pacer {
+func NewPacer(st store.Backend, channel bot.ChannelName, l Limits, opts ...PacerOption) *Pacer {
 	l = l.normalised()
 	p := &Pacer{
 		channel: channel, st: st, now: time.Now, sleep: sleepContext, log: slog.New(slog.DiscardHandler),

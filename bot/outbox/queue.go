@@ -44,7 +44,7 @@ type Notice struct {
 // way a message leaves: replies, notices, broadcasts and reminders all go
 // through the outbox, so one pacer per platform account sees everything.
 type Queue struct {
-	st       *store.Store
+	st       store.Backend
 	channels []bot.ChannelName
 	wake     chan struct{}
 	resume   chan struct{}
@@ -52,7 +52,7 @@ type Queue struct {
 
 // NewQueue returns a Queue for messages on the channels given: the ones
 // the bot has a sender for, so a notice goes to an address it can reach.
-func NewQueue(st *store.Store, channels ...bot.ChannelName) *Queue {
+func NewQueue(st store.Backend, channels ...bot.ChannelName) *Queue {
 	return &Queue{st: st, channels: slices.Clone(channels), wake: make(chan struct{}, 1), resume: make(chan struct{}, 1)}
 }
 

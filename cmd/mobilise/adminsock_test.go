@@ -34,7 +34,7 @@ func runningBot(t *testing.T, st *store.Store, dataDir string) {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.DataDir = dataDir
-	stop, err := startOps(t.Context(), cfg, slog.New(slog.DiscardHandler), st, prometheus.NewRegistry(), nil, nil)
+	stop, err := startOps(t.Context(), cfg, slog.New(slog.DiscardHandler), st, prometheus.NewRegistry(), nil, nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(stop)
 }

@@ -21,7 +21,10 @@ import (
 // file, then MOBILISE_* environment variables, then flags, each overriding
 // the one before.
 type Config struct {
-	DataDir  string
+	DataDir string
+	// Store is where the bot keeps its state: empty for the bbolt file in
+	// DataDir, or a postgres:// URL.
+	Store    string
 	Admins   []string
 	LogLevel slog.Level
 	LogJSON  bool
@@ -97,6 +100,7 @@ func defaultConfig() Config {
 var envHelp = `Environment (flags override them; they override the config file):
   MOBILISE_CONFIG          config file (TOML), like --config
   MOBILISE_DATA            data directory (default ./data)
+  MOBILISE_STORE           a postgres:// URL to keep the state in PostgreSQL, like --store
   MOBILISE_ADMINS          comma-separated admin addresses, e.g. telegram:123456789,whatsapp:970599000000,console:admin
   MOBILISE_LOG_LEVEL       debug, info, warn or error
   MOBILISE_TZ              the coalition's time zone (default Asia/Hebron)
@@ -119,6 +123,9 @@ func loadConfig(args []string, getenv func(string) string, stderr *os.File) (Con
 	}
 	if v := getenv("MOBILISE_DATA"); v != "" {
 		cfg.DataDir = v
+	}
+	if v := getenv("MOBILISE_STORE"); v != "" {
+		cfg.Store = v
 	}
 	if v := getenv("MOBILISE_ADMINS"); v != "" {
 		cfg.Admins = splitComma(v)
@@ -179,6 +186,7 @@ Flags:
 	}
 	fs.String("config", "", "config file (TOML); see below")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, holding mobilise.db")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "keep the state in PostgreSQL instead of DATA/mobilise.db: a postgres:// URL (default the bbolt file)")
 	admins := fs.String("admins", strings.Join(cfg.Admins, ","), "comma-separated admin addresses")
 	logLevel := fs.String("log-level", "", "log level: debug, info, warn, error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", cfg.LogJSON, "write logs as JSON")
@@ -231,6 +239,9 @@ Flags:
 
 func (c *Config) validate() error {
 	var errs []error
+	if c.Store != "" && !c.usesPostgres() {
+		errs = append(errs, errors.New("--store: want a postgres:// URL, or nothing for the bbolt file in --data"))
+	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("the data directory is empty"))
 	}
@@ -313,4 +324,9 @@ func (c Config) adminAddresses() []bot.Address {
 		}
 	}
 	return out
+}
+
+// usesPostgres reports whether the state is kept in PostgreSQL.
+func (c Config) usesPostgres() bool {
+	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
 }

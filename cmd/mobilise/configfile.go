@@ -53,6 +53,7 @@ It never prints a token.
 // from one set to its zero value, so only keys present override defaults.
 type fileConfig struct {
 	Data       *string        `toml:"data"`
+	Store      *string        `toml:"store"`
 	Admins     *[]string      `toml:"admins"`
 	LogLevel   *string        `toml:"log_level"`
 	LogJSON    *bool          `toml:"log_json"`
@@ -121,6 +122,7 @@ func (c *Config) applyConfigFile(path string) error {
 		return fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(keys, ", "))
 	}
 	setIf(&c.DataDir, fc.Data)
+	setIf(&c.Store, fc.Store)
 	setIf(&c.Admins, fc.Admins)
 	setIf(&c.TimeZone, fc.TimeZone)
 	setIf(&c.LogJSON, fc.LogJSON)

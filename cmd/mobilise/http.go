@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.etcd.io/bbolt"
 
 	"mobilise/bot"
 	"mobilise/bot/dashboard"
@@ -49,7 +48,7 @@ func checkHTTPAddr(addr string, public bool) error {
 // through: the admin socket in the data directory, always, and with --http
 // the /healthz and /metrics listener. Both stop when ctx ends or stop is
 // called; stop waits for them.
-func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, reg *prometheus.Registry, channels []bot.Channel, dash http.Handler) (stop func(), err error) {
+func startOps(ctx context.Context, cfg Config, log *slog.Logger, st store.Backend, reg *prometheus.Registry, channels []bot.Channel, dash http.Handler, leases func() []string) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() {
@@ -60,12 +59,16 @@ func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 		log.Warn("the data directory is open to group or others: chmod 700 it",
 			"path", cfg.DataDir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 	}
-	adm, err := listenAdmin(cfg.DataDir, st, log.With("comp", "admin"))
-	if err != nil {
-		cancel()
-		return nil, err
+	if file, ok := st.(*store.Store); ok {
+		// backup, export and stats of the running bot's file; a database
+		// server is backed up with its own tools (pg_dump)
+		adm, err := listenAdmin(cfg.DataDir, file, log.With("comp", "admin"))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		wg.Go(func() { adm.serve(ctx) })
 	}
-	wg.Go(func() { adm.serve(ctx) })
 	if cfg.HTTPAddr == "" {
 		return stop, nil
 	}
@@ -76,7 +79,7 @@ func startOps(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	}
 	hlog := log.With("comp", "http")
 	srv := &http.Server{
-		Handler:           opsMux(st, reg, channels, hlog, dash),
+		Handler:           opsMux(st, reg, channels, hlog, dash, leases),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(hlog.Handler(), slog.LevelWarn),
 	}
@@ -105,13 +108,15 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, log *slo
 	}
 }
 
-// opsMux serves /healthz and /metrics, and with dash the dashboard under /dashboard/.
-func opsMux(st *store.Store, reg *prometheus.Registry, channels []bot.Channel, log *slog.Logger, dash http.Handler) *http.ServeMux {
+// opsMux serves /healthz and /metrics, and with dash the dashboard under
+// /dashboard/. leases, when the instance shares a database with others,
+// lists the leases it holds.
+func opsMux(st store.Backend, reg *prometheus.Registry, channels []bot.Channel, log *slog.Logger, dash http.Handler, leases func() []string) *http.ServeMux {
 	mux := http.NewServeMux()
 	if dash != nil {
 		mux.Handle(dashboard.Prefix+"/", dash)
 	}
-	mux.Handle("GET /healthz", healthHandler(st, channels))
+	mux.Handle("GET /healthz", healthHandler(st, channels, leases))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Registry:          reg,
@@ -133,12 +138,14 @@ func channelHealth(channels []bot.Channel) func() []dashboard.Health {
 }
 
 // healthHandler answers 200 "ok" when the store is open and every channel is
-// connected, else 503 with each reason on a line.
-func healthHandler(st *store.Store, channels []bot.Channel) http.Handler {
+// connected, else 503 with each reason on a line. On a shared database it
+// adds a line naming the leases this instance holds ("leases: outbox
+// scheduler", or "leases: none" for an instance on standby).
+func healthHandler(st store.Backend, channels []bot.Channel, leases func() []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var problems []string
-		// a read transaction fails on a closed database
-		if err := st.DB().View(func(*bbolt.Tx) error { return nil }); err != nil {
+		// a read fails on a closed or unreachable database
+		if err := st.Ping(r.Context()); err != nil {
 			problems = append(problems, "store: "+err.Error())
 		}
 		for _, ch := range channels {
@@ -154,5 +161,12 @@ func healthHandler(st *store.Store, channels []bot.Channel) http.Handler {
 			return
 		}
 		fmt.Fprintln(w, "ok")
+		if leases != nil {
+			held := leases()
+			if len(held) == 0 {
+				held = []string{"none"}
+			}
+			fmt.Fprintln(w, "leases: "+strings.Join(held, " "))
+		}
 	})
 }

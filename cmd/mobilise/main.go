@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"mobilise/bot/whatsapp"
 	"mobilise/messages"
 	"mobilise/store"
+	"mobilise/store/postgres"
 )
 
 func main() {
@@ -114,9 +116,13 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.dbPath())
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return damage.explain(err)
+	}
+	var in *instances
+	if pg, ok := st.(*postgres.Store); ok {
+		in = newInstances(pg, log)
 	}
 	defer func() {
 		if err := st.Close(); err != nil {
@@ -226,18 +232,37 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 	if err != nil {
 		return fmt.Errorf("building the dashboard: %w", err)
 	}
-	stopOps, err := startOps(ctx, cfg, log, st, reg, channels, dash.Handler())
+	var leases func() []string
+	if in != nil {
+		leases = in.Held
+		in.metrics(reg)
+	}
+	stopOps, err := startOps(ctx, cfg, log, st, reg, channels, dash.Handler(), leases)
 	if err != nil {
 		return err
 	}
 	defer stopOps()
 	h := m.handler(b)
+	background := []func(context.Context) error{disp.Run, sched.run, co.Broadcasts.Run, co.Posters.Run}
+	if in != nil {
+		// several instances may share the database: the loops run under leases
+		background = []func(context.Context) error{
+			in.singleton("outbox", disp.Run), in.singleton("scheduler", sched.run),
+			in.singleton("broadcasts", co.Broadcasts.Run), in.singleton("posters", co.Posters.Run),
+			in.wakeOnNotify(queue),
+		}
+		// a copy: the health checks keep the channels themselves
+		channels = slices.Clone(channels)
+		for i, ch := range channels {
+			channels[i] = in.channel(ch, cfg.TelegramWebhook != "")
+		}
+	}
 	return damage.explain(runChannels(ctx, log, func(ch bot.Channel) bot.Handler {
 		if ch.Name() == bot.Console {
 			return disp.Flushed(bot.Console, h)
 		}
 		return h
-	}, channels, consoleMode, disp.Run, sched.run, co.Broadcasts.Run, co.Posters.Run))
+	}, channels, consoleMode, background...))
 }
 
 // telegramOptions are the options every Telegram client of the bot shares.
@@ -253,7 +278,7 @@ func telegramOptions(cfg Config, log *slog.Logger, more ...telegram.Option) []te
 // every 429 goes back to the outbox at once (the pacer waits it out for
 // every call on the token), and it keeps a connection per send in flight
 // and one for the long poll.
-func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store, throttle bot.Throttle, sends int) (*telegram.Channel, error) {
+func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st store.Backend, throttle bot.Throttle, sends int) (*telegram.Channel, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = sends + 2
 	opts := telegramOptions(cfg, log, telegram.WithState(st), telegram.WithUploads(st), telegram.WithThrottle(throttle),
@@ -338,4 +363,19 @@ func runChannels(ctx context.Context, log *slog.Logger, handlerFor func(bot.Chan
 		}
 	}
 	return errors.Join(all...)
+}
+
+// openStore opens where the state is kept: the bbolt file in the data
+// directory, or the PostgreSQL database of --store (applying its
+// migrations). The posters and files stay in the data directory either way.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Backend, error) {
+	if !cfg.usesPostgres() {
+		return store.Open(cfg.dbPath())
+	}
+	st, err := postgres.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("opening the PostgreSQL store: %w", err)
+	}
+	log.Info("the state is kept in PostgreSQL", "schema_version", postgres.SchemaVersion)
+	return st, nil
 }

@@ -34,7 +34,7 @@ type metrics struct {
 // the process's, and the figures read from st at each scrape) and returns
 // the metrics, whose handler and sender decorate the engine and the channels
 // to count and time what passes through them.
-func instrument(reg *prometheus.Registry, st *store.Store) *metrics {
+func instrument(reg *prometheus.Registry, st store.Backend) *metrics {
 	m := &metrics{
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mobilise_updates_received_total",
@@ -146,11 +146,11 @@ func sendOutcome(err error) string {
 // storeCollector reads the figures kept in the store at each scrape, so they
 // are right even for work done by another process (an earlier run, a restore).
 type storeCollector struct {
-	st                                             *store.Store
+	st                                             store.Backend
 	outbox, reminders, pledges, signups, fileBytes *prometheus.Desc
 }
 
-func newStoreCollector(st *store.Store) *storeCollector {
+func newStoreCollector(st store.Backend) *storeCollector {
 	return &storeCollector{
 		st: st,
 		outbox: prometheus.NewDesc("mobilise_outbox_depth",
@@ -201,7 +201,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if err := c.collectCampaigns(gauge); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.pledges, err)
 	}
-	if fi, err := os.Stat(c.st.Path()); err != nil {
+	file, ok := c.st.(*store.Store)
+	if !ok {
+		return // a database server: its size is its own to report
+	}
+	if fi, err := os.Stat(file.Path()); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.fileBytes, err)
 	} else {
 		gauge(c.fileBytes, float64(fi.Size()))

@@ -195,7 +195,7 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	assert.ErrorIs(t, sendErrs[1], bot.ErrRecipientGone, "errors pass through unchanged")
 
-	srv := httptest.NewServer(opsMux(st, reg, []bot.Channel{tg, wa}, slog.New(slog.DiscardHandler), nil))
+	srv := httptest.NewServer(opsMux(st, reg, []bot.Channel{tg, wa}, slog.New(slog.DiscardHandler), nil, nil))
 	t.Cleanup(srv.Close)
 	resp, err := http.Get(srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestMetricsScrapeFailsOnAClosedStore(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	instrument(reg, st)
 	require.NoError(t, st.Close())
-	srv := httptest.NewServer(opsMux(st, reg, nil, slog.New(slog.DiscardHandler), nil))
+	srv := httptest.NewServer(opsMux(st, reg, nil, slog.New(slog.DiscardHandler), nil, nil))
 	t.Cleanup(srv.Close)
 	resp, err := http.Get(srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -252,7 +252,7 @@ func TestHealthz(t *testing.T) {
 	wa := &opsChannel{name: "whatsapp"}
 	wa.connected.Store(true)
 	channels := []bot.Channel{plainChannel{tg}, wa}
-	srv := httptest.NewServer(opsMux(st, prometheus.NewRegistry(), channels, slog.New(slog.DiscardHandler), nil))
+	srv := httptest.NewServer(opsMux(st, prometheus.NewRegistry(), channels, slog.New(slog.DiscardHandler), nil, nil))
 	t.Cleanup(srv.Close)
 	get := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/healthz")
@@ -298,7 +298,7 @@ func TestStartOpsServesAndStops(t *testing.T) {
 	instrument(reg, st)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop, err := startOps(ctx, cfg, log, st, reg, nil, nil)
+	stop, err := startOps(ctx, cfg, log, st, reg, nil, nil, nil)
 	require.NoError(t, err)
 
 	var addr string
@@ -325,7 +325,7 @@ func TestStartOpsServesAndStops(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "the socket file goes with the listener")
 
 	cfg.HTTPAddr = addr
-	ln, err := startOps(ctx, cfg, log, st, reg, nil, nil)
+	ln, err := startOps(ctx, cfg, log, st, reg, nil, nil, nil)
 	require.NoError(t, err, "the address is free again")
 	ln()
 }
@@ -336,7 +336,7 @@ func TestStartOpsWarnsOfAnOpenDataDirectory(t *testing.T) {
 	logs := &syncWriter{}
 	cfg := defaultConfig()
 	cfg.DataDir = dir
-	stop, err := startOps(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), st, prometheus.NewRegistry(), nil, nil)
+	stop, err := startOps(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), st, prometheus.NewRegistry(), nil, nil, nil)
 	require.NoError(t, err)
 	stop()
 	assert.Contains(t, logs.String(), "chmod 700")

@@ -50,10 +50,10 @@ type Scope struct {
 func Files() []string { return Scope{}.Files() }
 
 // Rows counts the rows of the whole coalition's files, for a progress bar.
-func Rows(ctx context.Context, st *store.Store) (int, error) { return Scope{}.Rows(ctx, st) }
+func Rows(ctx context.Context, st store.Backend) (int, error) { return Scope{}.Rows(ctx, st) }
 
 // Write writes the whole coalition's file name, as Scope.Write does.
-func Write(ctx context.Context, st *store.Store, name string, personal bool, w io.Writer, onRow func()) (int, error) {
+func Write(ctx context.Context, st store.Backend, name string, personal bool, w io.Writer, onRow func()) (int, error) {
 	return Scope{}.Write(ctx, st, name, personal, w, onRow)
 }
 
@@ -67,7 +67,7 @@ func (sc Scope) Files() []string {
 }
 
 // Rows counts the rows the scope's files will have together, for a progress bar.
-func (sc Scope) Rows(ctx context.Context, st *store.Store) (int, error) {
+func (sc Scope) Rows(ctx context.Context, st store.Backend) (int, error) {
 	insts, err := sc.institutions(ctx, st)
 	if err != nil {
 		return 0, err
@@ -104,7 +104,7 @@ func (sc Scope) Rows(ctx context.Context, st *store.Store) (int, error) {
 }
 
 // institutions are the institutions the scope shows: all, or its own.
-func (sc Scope) institutions(ctx context.Context, st *store.Store) ([]store.Institution, error) {
+func (sc Scope) institutions(ctx context.Context, st store.Backend) ([]store.Institution, error) {
 	if sc.Institution != nil {
 		return []store.Institution{*sc.Institution}, nil
 	}
@@ -112,7 +112,7 @@ func (sc Scope) institutions(ctx context.Context, st *store.Store) ([]store.Inst
 }
 
 // campaigns are the campaigns of the scope: all, or those its institution organises.
-func (sc Scope) campaigns(ctx context.Context, st *store.Store) ([]store.Campaign, error) {
+func (sc Scope) campaigns(ctx context.Context, st store.Backend) ([]store.Campaign, error) {
 	camps, err := st.Campaigns(ctx)
 	if err != nil || sc.Institution == nil {
 		return camps, err
@@ -127,7 +127,7 @@ func (sc Scope) campaigns(ctx context.Context, st *store.Store) ([]store.Campaig
 }
 
 // polls are the polls of the scope: all, or those its institution organises.
-func (sc Scope) polls(ctx context.Context, st *store.Store) ([]store.Poll, error) {
+func (sc Scope) polls(ctx context.Context, st store.Backend) ([]store.Poll, error) {
 	polls, err := st.Polls(ctx)
 	if err != nil || sc.Institution == nil {
 		return polls, err
@@ -148,7 +148,7 @@ func (sc Scope) credited(inst uint64) bool {
 }
 
 // counts are a campaign's totals, or the scope's share of them.
-func (sc Scope) counts(ctx context.Context, st *store.Store, campaignID uint64) (store.Counts, error) {
+func (sc Scope) counts(ctx context.Context, st store.Backend, campaignID uint64) (store.Counts, error) {
 	if sc.Institution == nil {
 		return st.Counts(ctx, campaignID)
 	}
@@ -158,7 +158,7 @@ func (sc Scope) counts(ctx context.Context, st *store.Store, campaignID uint64) 
 
 // pollCounts are a poll's totals, or, for an institution, the answers
 // credited to it among all the people asked.
-func (sc Scope) pollCounts(ctx context.Context, st *store.Store, p *store.Poll) (store.PollCounts, error) {
+func (sc Scope) pollCounts(ctx context.Context, st store.Backend, p *store.Poll) (store.PollCounts, error) {
 	all, err := st.PollCounts(ctx, p.ID)
 	if err != nil || sc.Institution == nil {
 		return all, err
@@ -176,7 +176,7 @@ func (sc Scope) pollCounts(ctx context.Context, st *store.Store, p *store.Poll) 
 // file is one CSV file: its header and its rows.
 type file struct {
 	header func(personal bool) []string
-	rows   func(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error
+	rows   func(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error
 }
 
 var files = map[string]file{
@@ -195,7 +195,7 @@ var files = map[string]file{
 // sign-ups keep their campaign, day, channel, governorate and language, so
 // totals and breakdowns still add up. onRow, if not nil, is called after
 // each row. It returns how many rows it wrote, the header not counted.
-func (sc Scope) Write(ctx context.Context, st *store.Store, name string, personal bool, w io.Writer, onRow func()) (int, error) {
+func (sc Scope) Write(ctx context.Context, st store.Backend, name string, personal bool, w io.Writer, onRow func()) (int, error) {
 	f, ok := files[name]
 	if !ok || !slices.Contains(sc.Files(), name) {
 		return 0, fmt.Errorf("%w: %q", ErrUnknownFile, name)
@@ -238,7 +238,7 @@ func institutionHeader(personal bool) []string {
 	return h
 }
 
-func institutionRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func institutionRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	insts, err := sc.institutions(ctx, st)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func campaignHeader(personal bool) []string {
 }
 
 // institutionCodes maps every institution's ID to its share code.
-func institutionCodes(ctx context.Context, st *store.Store) (map[uint64]string, error) {
+func institutionCodes(ctx context.Context, st store.Backend) (map[uint64]string, error) {
 	insts, err := st.Institutions(ctx, "")
 	if err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func organisers(org store.Organiser, codes map[uint64]string) string {
 	return strings.Join(out, " ")
 }
 
-func campaignRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func campaignRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	camps, err := sc.campaigns(ctx, st)
 	if err != nil {
 		return err
@@ -338,7 +338,7 @@ type activity struct {
 
 // activityRows emits one row per pledge or sign-up (each) of every campaign
 // of the scope, credited to it.
-func activityRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error,
+func activityRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error,
 	each func(ctx context.Context, campaignID uint64, fn func(activity) error) error) error {
 	camps, err := sc.campaigns(ctx, st)
 	if err != nil {
@@ -371,7 +371,7 @@ func activityRows(ctx context.Context, st *store.Store, sc Scope, personal bool,
 	return nil
 }
 
-func pledgeRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func pledgeRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	return activityRows(ctx, st, sc, personal, emit, func(ctx context.Context, cid uint64, fn func(activity) error) error {
 		return st.Pledges(ctx, cid, func(p *store.Pledge) error {
 			return fn(activity{p.ContactID, p.ReferredBy, p.At, string(p.Channel), p.Governorate, p.Lang, p.Institution})
@@ -379,7 +379,7 @@ func pledgeRows(ctx context.Context, st *store.Store, sc Scope, personal bool, e
 	})
 }
 
-func signupRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func signupRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	return activityRows(ctx, st, sc, personal, emit, func(ctx context.Context, cid uint64, fn func(activity) error) error {
 		return st.Signups(ctx, cid, func(su *store.Signup) error {
 			return fn(activity{su.ContactID, su.ReferredBy, su.At, string(su.Channel), su.Governorate, su.Lang, su.Institution})
@@ -398,7 +398,7 @@ func supporterHeader(personal bool) []string {
 // supporterRows writes the institution's list, those who left included:
 // when each came and how, where they live, and when they left; with
 // personal, who they are.
-func supporterRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func supporterRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	if sc.Institution == nil {
 		return nil
 	}
@@ -418,7 +418,7 @@ func supporterRows(ctx context.Context, st *store.Store, sc Scope, personal bool
 
 // contactCache looks up the people behind pledges and sign-ups once each.
 type contactCache struct {
-	st   *store.Store
+	st   store.Backend
 	byID map[uint64]*store.Contact
 }
 
@@ -487,7 +487,7 @@ func pollHeader(personal bool) []string {
 }
 
 // campaignCodes maps campaign IDs to their codes.
-func campaignCodes(ctx context.Context, st *store.Store) (map[uint64]string, error) {
+func campaignCodes(ctx context.Context, st store.Backend) (map[uint64]string, error) {
 	camps, err := st.Campaigns(ctx)
 	if err != nil {
 		return nil, err
@@ -501,7 +501,7 @@ func campaignCodes(ctx context.Context, st *store.Store) (map[uint64]string, err
 
 // pollRows writes a row per option of each poll of the scope, with its
 // count and share (an institution's: of the answers credited to it).
-func pollRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func pollRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	codes, err := campaignCodes(ctx, st)
 	if err != nil {
 		return err
@@ -548,7 +548,7 @@ func answerHeader(personal bool) []string {
 
 // answerRows writes a row per answer of the scope; without personal data,
 // the day stands for the moment and nobody is named.
-func answerRows(ctx context.Context, st *store.Store, sc Scope, personal bool, emit func([]string) error) error {
+func answerRows(ctx context.Context, st store.Backend, sc Scope, personal bool, emit func([]string) error) error {
 	codes, err := campaignCodes(ctx, st)
 	if err != nil {
 		return err

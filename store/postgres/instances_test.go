@@ -25,7 +25,7 @@ func TestTwoInstances(t *testing.T) {
 	a, u := openTest(t)
 	b, err := Open(ctx, u)
 	require.NoError(t, err)
-	t.Cleanup(b.Close)
+	t.Cleanup(func() { _ = b.Close() })
 	stores := []*Store{a, b}
 
 	// race runs fn on both instances, n times each, at once, and counts

@@ -182,7 +182,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 }
 
 // Close closes the pool's connections, once the calls in flight return.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
 
 // migrateUp applies the pending migrations.
 func (s *Store) migrateUp() (err error) {
@@ -228,3 +231,5 @@ func (s *Store) migrator() (*migrate.Migrate, error) {
 	}
 	return m, nil
 }
+
+var _ store.Backend = (*Store)(nil)

@@ -58,9 +58,30 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 		return fn(ctx)
 	}
 	return s.run(ctx, func(tx pgx.Tx, a *ambient) error {
-		return fn(context.WithValue(ctx, ambientKey{}, a))
+		return fn(store.WithCommitter(context.WithValue(ctx, ambientKey{}, a), a))
 	})
 }
+
+// InSharedTx is InTx: PostgreSQL shares the disk's flushes between
+// concurrent commits itself (commit_delay, group commit), so every unit of
+// work has a transaction of its own. As with the bbolt store's, fn may run
+// more than once (after a serialization failure).
+func (s *Store) InSharedTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.InTx(ctx, fn)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// Open and AddHook make the unit of work a store.Committer, so
+// store.AfterCommit, which the bot's operations call, reaches it.
+func (a *ambient) Open() bool        { return a.tx != nil }
+func (a *ambient) AddHook(fn func()) { a.hooks = append(a.hooks, fn) }
 
 // run runs fn in a transaction of its own, again after a serialization
 // failure or deadlock, and then the hooks of the attempt that committed.
@@ -157,7 +178,23 @@ func (s *Store) joined(ctx context.Context) *ambient {
 // the database and its own results, resetting them when it starts).
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if a := s.joined(ctx); a != nil {
-		return fn(a.tx)
+		// in a savepoint: an operation refused (a unique violation, say)
+		// leaves the unit of work usable, as it does on bbolt, where the
+		// caller may answer the refusal and go on writing
+		sp, err := a.tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("postgres: savepoint: %w", err)
+		}
+		if err := fn(sp); err != nil {
+			if rerr := sp.Rollback(ctx); rerr != nil {
+				return errors.Join(err, fmt.Errorf("postgres: rolling back to the savepoint: %w", rerr))
+			}
+			return err
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("postgres: releasing the savepoint: %w", err)
+		}
+		return nil
 	}
 	return s.run(ctx, func(tx pgx.Tx, _ *ambient) error { return fn(tx) })
 }
