@@ -516,7 +516,7 @@ func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*Con
 		if err := moveInstitutionLinks(tx, keep, merge); err != nil {
 			return err
 		}
-		mergeFields(keep, merge)
+		keep.Absorb(merge)
 		if err := putContact(tx, keep, nil); err != nil {
 			return err
 		}
@@ -557,8 +557,9 @@ func movePair[T any, P pairRecord[T]](tx *bbolt.Tx, bucket []byte, cid, keepID, 
 	return b.Delete(from)
 }
 
-// mergeFields folds merge's details into keep.
-func mergeFields(keep, merge *Contact) {
+// Absorb folds merge's details into keep, the person kept when two
+// contacts become one (LinkAddresses). Every store merges by this rule.
+func (keep *Contact) Absorb(merge *Contact) {
 	if !keep.Consent && merge.Consent {
 		keep.Consent, keep.ConsentAt = true, merge.ConsentAt
 	}

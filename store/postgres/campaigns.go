@@ -65,6 +65,13 @@ func putCampaign(ctx context.Context, tx pgx.Tx, c *store.Campaign) error {
 
 // scanCampaign reads one row of (id, record), or ErrNotFound.
 func scanCampaign(row pgx.Row) (*store.Campaign, error) {
+	return scanRecord(row, "campaign", func(c *store.Campaign, id uint64) { c.ID = id })
+}
+
+// scanRecord reads one row of (id, record) of a table that keeps each
+// record as JSON beside its ID, or store.ErrNotFound; setID puts the
+// row's ID in the record.
+func scanRecord[T any](row pgx.Row, what string, setID func(*T, uint64)) (*T, error) {
 	var (
 		id  uint64
 		rec []byte
@@ -75,12 +82,12 @@ func scanCampaign(row pgx.Row) (*store.Campaign, error) {
 		}
 		return nil, err
 	}
-	c := &store.Campaign{}
-	if err := json.Unmarshal(rec, c); err != nil {
-		return nil, fmt.Errorf("decoding campaign %d: %w", id, err)
+	v := new(T)
+	if err := json.Unmarshal(rec, v); err != nil {
+		return nil, fmt.Errorf("decoding %s %d: %w", what, id, err)
 	}
-	c.ID = id
-	return c, nil
+	setID(v, id)
+	return v, nil
 }
 
 // Campaign returns the campaign with the given ID, or ErrNotFound.

@@ -60,22 +60,7 @@ func putInstitution(ctx context.Context, tx pgx.Tx, inst *store.Institution) err
 
 // scanInstitution reads one row of (id, record), or ErrNotFound.
 func scanInstitution(row pgx.Row) (*store.Institution, error) {
-	var (
-		id  uint64
-		rec []byte
-	)
-	if err := row.Scan(&id, &rec); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, store.ErrNotFound
-		}
-		return nil, err
-	}
-	inst := &store.Institution{}
-	if err := json.Unmarshal(rec, inst); err != nil {
-		return nil, fmt.Errorf("decoding institution %d: %w", id, err)
-	}
-	inst.ID = id
-	return inst, nil
+	return scanRecord(row, "institution", func(inst *store.Institution, id uint64) { inst.ID = id })
 }
 
 // Institution returns the institution with the given ID, or ErrNotFound.

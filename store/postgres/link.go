@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
-	"mobilise/bot"
 	"mobilise/store"
 
 	"github.com/jackc/pgx/v5"
@@ -72,7 +70,7 @@ func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*sto
 		if err := movePairs(ctx, tx, "signups", keepID, mergeID); err != nil {
 			return err
 		}
-		mergeFields(keep, merge)
+		keep.Absorb(merge)
 		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, int64(mergeID)); err != nil {
 			return err
 		}
@@ -151,62 +149,6 @@ func movePairs(ctx context.Context, tx pgx.Tx, table string, keepID, mergeID uin
 	}
 	_, err = tx.Exec(ctx, `UPDATE `+table+` SET contact_id = $1 WHERE contact_id = $2`, int64(keepID), int64(mergeID))
 	return err
-}
-
-// mergeFields folds merge's details into keep, as the bbolt store does.
-func mergeFields(keep, merge *store.Contact) {
-	if !keep.Consent && merge.Consent {
-		keep.Consent, keep.ConsentAt = true, merge.ConsentAt
-	}
-	keep.Stopped = keep.Stopped || merge.Stopped
-	// a language the person chose wins over one only guessed before onboarding
-	if keep.OnboardedAt.IsZero() && !merge.OnboardedAt.IsZero() {
-		keep.OnboardedAt = merge.OnboardedAt
-		if merge.Lang != "" {
-			keep.Lang = merge.Lang
-		}
-	}
-	fillEmpty(&keep.Name, merge.Name)
-	fillEmpty(&keep.Lang, merge.Lang)
-	fillEmpty(&keep.Governorate, merge.Governorate)
-	fillEmpty(&keep.PreferredChannel, merge.PreferredChannel)
-	if merge.Role.Rank() > keep.Role.Rank() {
-		keep.Role = merge.Role
-	}
-	if keep.InstitutionID == 0 {
-		keep.InstitutionID = merge.InstitutionID
-	}
-	keep.Referrals += merge.Referrals
-	// one person cannot have brought themself
-	if keep.ReferredBy == merge.ID {
-		keep.ReferredBy = 0
-		keep.Referrals--
-	}
-	if merge.ReferredBy == keep.ID {
-		merge.ReferredBy = 0
-		keep.Referrals--
-	}
-	if keep.ReferredBy == 0 {
-		keep.ReferredBy = merge.ReferredBy
-	}
-	for a, at := range merge.Unreachable {
-		if keep.Unreachable == nil {
-			keep.Unreachable = map[bot.Address]time.Time{}
-		}
-		keep.Unreachable[a] = at
-	}
-	if !merge.CreatedAt.IsZero() && (keep.CreatedAt.IsZero() || merge.CreatedAt.Before(keep.CreatedAt)) {
-		keep.CreatedAt = merge.CreatedAt
-	}
-	if merge.SeenAt.After(keep.SeenAt) {
-		keep.SeenAt = merge.SeenAt
-	}
-}
-
-func fillEmpty[T ~string](dst *T, src T) {
-	if *dst == "" {
-		*dst = src
-	}
 }
 
 // recordAlias makes mergeID an alias of keepID: aliases that pointed at

@@ -95,22 +95,7 @@ func putPoll(ctx context.Context, tx pgx.Tx, p *store.Poll) error {
 
 // scanPoll reads one row of (id, record), or ErrNotFound.
 func scanPoll(row pgx.Row) (*store.Poll, error) {
-	var (
-		id  uint64
-		rec []byte
-	)
-	if err := row.Scan(&id, &rec); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, store.ErrNotFound
-		}
-		return nil, err
-	}
-	p := &store.Poll{}
-	if err := json.Unmarshal(rec, p); err != nil {
-		return nil, fmt.Errorf("decoding poll %d: %w", id, err)
-	}
-	p.ID = id
-	return p, nil
+	return scanRecord(row, "poll", func(p *store.Poll, id uint64) { p.ID = id })
 }
 
 // listPolls reads the polls sql selects as (id, record).
