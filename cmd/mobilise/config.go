@@ -174,6 +174,7 @@ Usage:
   mobilise [flags]                  run the bot (the terminal chat when no channel is configured)
   mobilise backup [flags] [FILE]    write a compacted copy of the database to FILE, or to DATA/backups/
   mobilise compact [flags]          rewrite the stopped bot's database with its live records only
+  mobilise migrate --from FILE --to postgres://…   copy a bbolt database into PostgreSQL
   mobilise export [flags]           write institutions, campaigns, pledges and sign-ups as CSV files
   mobilise stats [flags]            show campaign, contact, institution and outbox figures
   mobilise poster [flags] CODE      write a printable A4 poster of a campaign, as PDF and PNG

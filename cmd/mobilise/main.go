@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runBackup(args[1:], getenv, stdout, stderr)
 		case "compact":
 			return runCompact(args[1:], getenv, stdout, stderr)
+		case "migrate":
+			return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 		case "export":
 			return runExport(ctx, args[1:], getenv, stdout, stderr)
 		case "stats":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -23,10 +24,14 @@ import (
 const firstWriter = 300_000
 
 // startUpdateJSON is a new person's /start, as getUpdates gives it.
-func startUpdateJSON(id int64, chat int64) heldUpdate {
+func startUpdateJSON(id int64, chat int64) heldUpdate { return textUpdateJSON(id, chat, "/start") }
+
+// textUpdateJSON is a person's text message, as getUpdates gives it.
+func textUpdateJSON(id int64, chat int64, text string) heldUpdate {
+	quoted, _ := json.Marshal(text) // a string always encodes
 	return heldUpdate{id: id, raw: fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":%d,`+
 		`"chat":{"id":%d,"type":"private","first_name":"P%d"},"from":{"id":%d,"is_bot":false,"first_name":"P%d","language_code":"ar"},`+
-		`"text":"/start"}}`, id, id, time.Now().Unix(), chat, chat, chat, chat)}
+		`"text":%s}}`, id, id, time.Now().Unix(), chat, chat, chat, chat, quoted)}
 }
 
 // burst pushes people updates, perTick every 200 ms, and returns when all are pushed.
