@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -98,4 +99,26 @@ func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	assert.NotContains(t, pg.stderr(), "level=ERROR")
 	t.Logf("%d people; %d messages before the stop (%d recorded sent); the rest sent on PostgreSQL; twice %d; writers answered %d of %d",
 		people, atStop.messages, b.Sent, got.twice, len(answers), writers)
+}
+
+// TestMigrateExplainsBadArguments answers a wrong call with what to give.
+func TestMigrateExplainsBadArguments(t *testing.T) {
+	dir := t.TempDir()
+	res := runMain(t, t.Context(), []string{"migrate", "--from", filepath.Join(dir, "mobilise.db")}, nil, "")
+	assert.Equal(t, 2, res.code)
+	assert.Contains(t, res.stderr, "--to must be a PostgreSQL URL")
+
+	res = runMain(t, t.Context(), []string{"migrate", "--from", filepath.Join(dir, "missing.db"), "--to", "postgres://127.0.0.1:1/none"}, nil, "")
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stderr, "no database at")
+	_, err := os.Stat(filepath.Join(dir, "missing.db"))
+	assert.True(t, os.IsNotExist(err), "nothing is created where the file is missing")
+
+	res = runMain(t, t.Context(), []string{"migrate", "--help"}, nil, "")
+	assert.Equal(t, 0, res.code)
+	assert.Contains(t, res.stderr, "can be made while the bot still runs")
+
+	res = runMain(t, t.Context(), []string{"migrate"}, map[string]string{"MOBILISE_STORE": "postgres://127.0.0.1:1/none", "MOBILISE_DATA": dir}, "")
+	assert.Equal(t, 1, res.code, "the defaults: DATA/mobilise.db into MOBILISE_STORE")
+	assert.Contains(t, res.stderr, filepath.Join(dir, "mobilise.db"))
 }

@@ -299,3 +299,31 @@ func requireDurable(b *testing.B, s *Store) {
 	require.Equal(b, "on", sync, "synchronous_commit")
 	require.Equal(b, "on", fsync, "fsync")
 }
+
+// BenchmarkMigrate200k copies a bbolt file of 200,000 people
+// (storetest.Build: each with a pledge, a third signed up too) into an
+// empty PostgreSQL database with Import, as `mobilise migrate` does, and
+// reports the records copied per second.
+func BenchmarkMigrate200k(b *testing.B) {
+	const n = 200_000
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "mobilise.db")
+	storetest.Build(b, path, n)
+	bolt, err := store.Open(path)
+	require.NoError(b, err)
+	b.Cleanup(func() { require.NoError(b, bolt.Close()) })
+	records := 0
+	for b.Loop() {
+		b.StopTimer()
+		pg, _ := openTest(b)
+		b.StartTimer()
+		counts, err := pg.Import(ctx, bolt, path)
+		require.NoError(b, err)
+		records = 0
+		for _, c := range counts {
+			records += c.Target
+		}
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(records), "records")
+}
