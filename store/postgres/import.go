@@ -477,10 +477,13 @@ func (im *importer) outbox(ctx context.Context, r *store.Records) error {
 		if e.Channel == "" {
 			e.Channel = e.To.Channel
 		}
-		if q.Counts && im.texts[e.BroadcastID] == nil {
-			return nil, fmt.Errorf("outbox entry %d counts for broadcast %d, which is not there", e.ID, e.BroadcastID)
+		var b *store.Broadcast // its texts, to refer to: only for the entries that count for it, as queued
+		if q.Counts {
+			if b = im.texts[e.BroadcastID]; b == nil {
+				return nil, fmt.Errorf("outbox entry %d counts for broadcast %d, which is not there", e.ID, e.BroadcastID)
+			}
 		}
-		return entryRow(&e, im.texts[e.BroadcastID], q.Counts)
+		return entryRow(&e, b, q.Counts)
 	})
 	if err != nil {
 		return err
