@@ -133,6 +133,8 @@ type crashBotAPI struct {
 	handedOut chan struct{}
 	// media is what the fake saw of files (media_crash_test.go)
 	media crashMedia
+	// webhooks are the setWebhook calls, in order (webhook_instances_test.go)
+	webhooks []webhookCall
 }
 
 // crashMessage is one delivered sendMessage.
@@ -228,6 +230,8 @@ func (f *crashBotAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.editMessageText(w, r)
 	case "sendPhoto":
 		f.sendPhoto(w, r)
+	case "setWebhook":
+		f.setWebhook(w, r)
 	default:
 		f.mu.Lock()
 		f.unknown = append(f.unknown, method)
