@@ -106,6 +106,9 @@ type crashBotAPI struct {
 	delivered map[int64][]string
 	tooMany   int
 	sending   int // sendMessage calls being answered
+	// answering counts per chat the messages delivered whose answer is not
+	// written yet: a client killed now has sent them without knowing
+	answering map[int64]int
 	nextID    int
 	conns     int
 	unknown   []string
@@ -187,7 +190,7 @@ const (
 )
 
 func newCrashBotAPI(t *testing.T, limit int) *crashBotAPI {
-	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}, buckets: map[int64]*chatBucket{},
+	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}, answering: map[int64]int{}, buckets: map[int64]*chatBucket{},
 		groups: map[int64][]time.Time{}, arrived: make(chan struct{}), served: map[int64]int{},
 		handedOut: make(chan struct{}, 1)}
 	f.Server = httptest.NewUnstartedServer(f)
@@ -427,9 +430,25 @@ func (f *crashBotAPI) sendMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	f.nextID++
 	id := f.nextID
+	f.answering[chat]++
 	f.mu.Unlock()
 	time.Sleep(time.Duration(20+rand.IntN(31)) * time.Millisecond)
 	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":0,"chat":{"id":%d,"type":"private"}}}`, id, chat)
+	f.mu.Lock()
+	f.answering[chat]--
+	f.mu.Unlock()
+}
+
+// answeringTo is how many messages to the chats were delivered and not yet
+// answered to the bot.
+func (f *crashBotAPI) answeringTo(chats map[int64]string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for chat := range chats {
+		n += f.answering[chat]
+	}
+	return n
 }
 
 func (f *crashBotAPI) editMessageText(w http.ResponseWriter, r *http.Request) {

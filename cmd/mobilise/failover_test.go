@@ -122,7 +122,7 @@ func (f *crashBotAPI) writers(people int) writers {
 	return w
 }
 
-// violations is how many requests came inside a retry_after.
+// violationCount is how many requests came inside a retry_after.
 func (f *crashBotAPI) violationCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -175,7 +175,8 @@ func TestFailoverOnPostgres(t *testing.T) {
 
 // TestFailoverDuringBroadcastOnPostgres is TestFailoverOnPostgres with an
 // approved broadcast to 300 people being sent when the leader is killed,
-// while 120 others write: the standby finishes the broadcast and answers
+// a copy of it in flight, while 120 others write: the standby finishes the
+// broadcast, handles every update the fake handed out and answers
 // everyone. Recipients get the broadcast twice only when its send was in
 // flight at the kill, the bound README gives for one server at Telegram's
 // default limits; with the answers in flight, the repeats of both stay
@@ -202,8 +203,10 @@ func TestFailoverDuringBroadcastOnPostgres(t *testing.T) {
 		burst(api, people, perTick)
 		close(pushed)
 	}()
-	waitFor(t, first, 30*time.Second, "a third of the people answered", func() bool { return len(api.answers(people)) >= people/3 })
-	inFlight := api.sendingNow()
+	waitFor(t, first, 30*time.Second, "a third of the people answered, with a copy of the broadcast in flight", func() bool {
+		return len(api.answers(people)) >= people/3 && api.answeringTo(s.recipients) > 0
+	})
+	inFlight, broadcastInFlight := api.sendingNow(), api.answeringTo(s.recipients)
 	takeover := killLeader(t, api, first, second)
 	atKill := api.tally(s.recipients)
 	answeredAtKill := len(api.answers(people))
@@ -239,9 +242,9 @@ func TestFailoverDuringBroadcastOnPostgres(t *testing.T) {
 	assert.Zero(t, b.Failed+b.Blocked+b.Cancelled)
 	assert.Zero(t, left, "the outbox is empty")
 	t.Logf("broadcast to %d people with %d others writing; the leader killed with %d recipients reached, %d writers answered "+
-		"and %d sends in flight; the standby's first send %v after the kill; recipients reached %d, twice %d (bound %d); "+
+		"and %d sends in flight (%d of the broadcast); the standby's first send %v after the kill; recipients reached %d, twice %d (bound %d); "+
 		"writers unanswered %d, answered twice %d; updates lost %d; %d 429s, %d requests inside a retry_after",
-		recipients, people, atKill.reached, answeredAtKill, inFlight, takeover.Round(ms), got.reached, got.twice, bound,
+		recipients, people, atKill.reached, answeredAtKill, inFlight, broadcastInFlight, takeover.Round(ms), got.reached, got.twice, bound,
 		wrote.unanswered, wrote.twice, wrote.lost, got.tooMany, violations)
 }
 
