@@ -106,6 +106,9 @@ type crashBotAPI struct {
 	delivered map[int64][]string
 	tooMany   int
 	sending   int // sendMessage calls being answered
+	// answering counts per chat the messages delivered whose answer is not
+	// written yet: a client killed now has sent them without knowing
+	answering map[int64]int
 	nextID    int
 	conns     int
 	unknown   []string
@@ -133,6 +136,8 @@ type crashBotAPI struct {
 	handedOut chan struct{}
 	// media is what the fake saw of files (media_crash_test.go)
 	media crashMedia
+	// webhooks are the setWebhook calls, in order (webhook_instances_test.go)
+	webhooks []webhookCall
 }
 
 // crashMessage is one delivered sendMessage.
@@ -140,6 +145,20 @@ type crashMessage struct {
 	chat int64
 	text string
 	at   time.Time
+	// via names the instance that sent it, when the instances are told
+	// apart by their API URLs (startInstance)
+	via string
+}
+
+// viaPath returns the request's path without the /via/NAME prefix by which
+// an instance's API URL names it, and NAME, if there is one.
+func viaPath(r *http.Request) (path, via string) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/via/")
+	if !ok {
+		return r.URL.Path, ""
+	}
+	via, path, _ = strings.Cut(rest, "/")
+	return "/" + path, via
 }
 
 // heldUpdate is an update the fake holds until an offset confirms it.
@@ -171,7 +190,7 @@ const (
 )
 
 func newCrashBotAPI(t *testing.T, limit int) *crashBotAPI {
-	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}, buckets: map[int64]*chatBucket{},
+	f := &crashBotAPI{limit: limit, delivered: map[int64][]string{}, answering: map[int64]int{}, buckets: map[int64]*chatBucket{},
 		groups: map[int64][]time.Time{}, arrived: make(chan struct{}), served: map[int64]int{},
 		handedOut: make(chan struct{}, 1)}
 	f.Server = httptest.NewUnstartedServer(f)
@@ -196,7 +215,7 @@ func (f *crashBotAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	method := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	w.Header().Set("Content-Type", "application/json")
-	if r.URL.Path != "/bot"+crashToken+"/"+method {
+	if path, _ := viaPath(r); path != "/bot"+crashToken+"/"+method {
 		f.fail(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
@@ -214,6 +233,8 @@ func (f *crashBotAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.editMessageText(w, r)
 	case "sendPhoto":
 		f.sendPhoto(w, r)
+	case "setWebhook":
+		f.setWebhook(w, r)
 	default:
 		f.mu.Lock()
 		f.unknown = append(f.unknown, method)
@@ -402,15 +423,32 @@ func (f *crashBotAPI) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.delivered[chat] = append(f.delivered[chat], text)
-	f.sent = append(f.sent, crashMessage{chat: chat, text: text, at: now})
+	_, via := viaPath(r)
+	f.sent = append(f.sent, crashMessage{chat: chat, text: text, at: now, via: via})
 	if chat == crashCoordinator {
 		f.coordinator = text
 	}
 	f.nextID++
 	id := f.nextID
+	f.answering[chat]++
 	f.mu.Unlock()
 	time.Sleep(time.Duration(20+rand.IntN(31)) * time.Millisecond)
 	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":0,"chat":{"id":%d,"type":"private"}}}`, id, chat)
+	f.mu.Lock()
+	f.answering[chat]--
+	f.mu.Unlock()
+}
+
+// answeringTo is how many messages to the chats were delivered and not yet
+// answered to the bot.
+func (f *crashBotAPI) answeringTo(chats map[int64]string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for chat := range chats {
+		n += f.answering[chat]
+	}
+	return n
 }
 
 func (f *crashBotAPI) editMessageText(w http.ResponseWriter, r *http.Request) {
@@ -506,7 +544,34 @@ func prepareBroadcastWith(t *testing.T, n int, poster []byte) crashSetup {
 	require.NoError(t, err)
 	// a bulk load: the commits need not wait for the disk, Sync below makes it durable
 	st.DB().NoSync = true
+	var media *store.Media
+	if poster != nil {
+		files, err := store.OpenMediaFiles(store.MediaDir(filepath.Join(data, "mobilise.db")), 0)
+		require.NoError(t, err)
+		media, err = files.Put(bytes.NewReader(poster), "walk.png")
+		require.NoError(t, err)
+	}
+	setup := seedBroadcast(t, st, n, media)
+	setup.data = data
+	require.NoError(t, st.DB().Sync())
+	require.NoError(t, st.Close())
+	return setup
+}
 
+// broadcastSeeder is what seedBroadcast needs of a store: the bbolt file
+// or PostgreSQL.
+type broadcastSeeder interface {
+	EnsureContact(ctx context.Context, addr bot.Address, name, lang string) (*store.Contact, bool, error)
+	UpdateContact(ctx context.Context, id uint64, fn func(*store.Contact) error) (*store.Contact, error)
+	CreateBroadcast(ctx context.Context, b *store.Broadcast) error
+	QueueBroadcast(ctx context.Context, id uint64, entries []store.OutboxEntry) error
+}
+
+// seedBroadcast creates in st n consenting contacts, half Arabic and half
+// English, and the coordinator, then queues an approved broadcast to the n
+// carrying media, if not nil. The setup it returns has no data directory.
+func seedBroadcast(t *testing.T, st broadcastSeeder, n int, media *store.Media) crashSetup {
+	t.Helper()
 	coord, _, err := st.EnsureContact(context.Background(), bot.MustParseAddress(fmt.Sprintf("telegram:%d", crashCoordinator)), "Coordinator", "en")
 	require.NoError(t, err)
 	_, err = st.UpdateContact(context.Background(), coord.ID, func(c *store.Contact) error {
@@ -515,7 +580,7 @@ func prepareBroadcastWith(t *testing.T, n int, poster []byte) crashSetup {
 	})
 	require.NoError(t, err)
 
-	setup := crashSetup{data: data, recipients: make(map[int64]string, n)}
+	setup := crashSetup{recipients: make(map[int64]string, n)}
 	entries := make([]store.OutboxEntry, n)
 	// EnsureContact batches concurrent calls into shared commits
 	const workers = 8
@@ -530,34 +595,24 @@ func prepareBroadcastWith(t *testing.T, n int, poster []byte) crashSetup {
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
-	for _, e := range entries {
+	for i, e := range entries {
 		chat, err := strconv.ParseInt(e.To.ID, 10, 64)
 		require.NoError(t, err)
 		setup.recipients[chat] = e.Lang
+		entries[i].Media = media
 	}
 
 	b := &store.Broadcast{TextAR: crashTextAR, TextEN: crashTextEN, Audience: store.Audience{Kind: store.AudienceEveryone}, CreatedBy: coord.ID,
-		ApprovedBy: coord.ID}
-	if poster != nil {
-		files, err := store.OpenMediaFiles(store.MediaDir(filepath.Join(data, "mobilise.db")), 0)
-		require.NoError(t, err)
-		b.Media, err = files.Put(bytes.NewReader(poster), "walk.png")
-		require.NoError(t, err)
-		for i := range entries {
-			entries[i].Media = b.Media
-		}
-	}
+		ApprovedBy: coord.ID, Media: media}
 	require.NoError(t, st.CreateBroadcast(context.Background(), b))
 	require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, entries))
 	setup.broadcastID = b.ID
-	require.NoError(t, st.DB().Sync())
-	require.NoError(t, st.Close())
 	return setup
 }
 
 // consentingContact creates the i-th recipient, Arabic for even i and
 // English for odd, and returns their copy of the broadcast.
-func consentingContact(st *store.Store, i int) (store.OutboxEntry, error) {
+func consentingContact(st broadcastSeeder, i int) (store.OutboxEntry, error) {
 	addr, lang, text := fmt.Sprintf("telegram:%d", firstRecipient+i), "ar", crashTextAR
 	if i%2 == 1 {
 		lang, text = "en", crashTextEN
@@ -581,7 +636,22 @@ func broadcastState(t *testing.T, s crashSetup) (*store.Broadcast, int) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, st.Close()) }()
 	require.NoError(t, st.Check(), "the database is sound")
-	b, err := st.Broadcast(context.Background(), s.broadcastID)
+	return broadcastLeft(t, st, s.broadcastID)
+}
+
+// broadcastReader is what broadcastLeft needs of a store: the bbolt file
+// or PostgreSQL.
+type broadcastReader interface {
+	Broadcast(ctx context.Context, id uint64) (*store.Broadcast, error)
+	PendingOutbox(ctx context.Context, channel bot.ChannelName, bulk bool, after uint64, limit int) ([]store.OutboxEntry, error)
+}
+
+// broadcastLeft returns the broadcast id in st and the number of its
+// messages still in the outbox, which must hold nothing else but its
+// progress report.
+func broadcastLeft(t *testing.T, st broadcastReader, id uint64) (*store.Broadcast, int) {
+	t.Helper()
+	b, err := st.Broadcast(context.Background(), id)
 	require.NoError(t, err)
 	left, reports := 0, 0
 	for _, bulk := range []bool{true, false} {
@@ -594,9 +664,9 @@ func broadcastState(t *testing.T, s crashSetup) (*store.Broadcast, int) {
 			}
 			for _, e := range page {
 				switch {
-				case e.BroadcastID == s.broadcastID:
+				case e.BroadcastID == id:
 					left++
-				case e.StatusOf == s.broadcastID:
+				case e.StatusOf == id:
 					reports++
 				default:
 					t.Errorf("an unexpected message in the outbox: %+v", e)

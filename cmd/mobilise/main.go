@@ -286,7 +286,7 @@ func newTelegram(ctx context.Context, cfg Config, log *slog.Logger, st store.Bac
 	opts := telegramOptions(cfg, log, telegram.WithState(st), telegram.WithUploads(st), telegram.WithThrottle(throttle),
 		telegram.WithMaxThrottleWait(0), telegram.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute, Transport: tr}))
 	if cfg.TelegramWebhook != "" {
-		secret, err := webhookSecret(cfg)
+		secret, err := instancesWebhookSecret(ctx, cfg, st)
 		if err != nil {
 			return nil, err
 		}

@@ -94,7 +94,8 @@ func (f *crashBotAPI) sendPhoto(w http.ResponseWriter, r *http.Request) {
 	caption := r.FormValue("caption")
 	f.delivered[chat] = append(f.delivered[chat], caption)
 	f.media.photos[chat]++
-	f.sent = append(f.sent, crashMessage{chat: chat, text: caption, at: now})
+	_, via := viaPath(r)
+	f.sent = append(f.sent, crashMessage{chat: chat, text: caption, at: now, via: via})
 	f.nextID++
 	id := f.nextID
 	f.mu.Unlock()

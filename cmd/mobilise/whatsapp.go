@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"mobilise/bot/whatsapp"
+	"mobilise/store"
 )
 
 // whatsAppLinked reports whether a WhatsApp session file exists; opening it
@@ -137,9 +138,7 @@ func webhookSecret(cfg Config) (string, error) {
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
 		return strings.TrimSpace(string(b)), nil
 	}
-	var buf [24]byte
-	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails
-	secret := hex.EncodeToString(buf[:])
+	secret := newWebhookSecret()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return "", fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -158,6 +157,36 @@ func webhookSecret(cfg Config) (string, error) {
 		return "", errors.Join(fmt.Errorf("saving the webhook secret: %w", err), removeIfExists(f.Name()))
 	}
 	return secret, nil
+}
+
+// newWebhookSecret returns a new random webhook secret.
+func newWebhookSecret() string {
+	var buf [24]byte
+	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(buf[:])
+}
+
+// sharedSecret is a store that keeps one webhook secret for all the
+// instances sharing it: PostgreSQL.
+type sharedSecret interface {
+	WebhookSecret(ctx context.Context, fresh string) (string, error)
+}
+
+// instancesWebhookSecret is webhookSecret on a store that several
+// instances share: unless configured, the secret is kept in the database,
+// the first instance's, not in each data directory. Each instance
+// registers the webhook at start and Telegram keeps the latest secret only,
+// so instances with secrets of their own would refuse, behind one proxy,
+// every call but those reaching the instance that started last.
+func instancesWebhookSecret(ctx context.Context, cfg Config, st store.Backend) (string, error) {
+	if shared, ok := st.(sharedSecret); ok && cfg.TelegramSecret == "" {
+		secret, err := shared.WebhookSecret(ctx, newWebhookSecret())
+		if err != nil {
+			return "", fmt.Errorf("the webhook secret: %w", err)
+		}
+		return secret, nil
+	}
+	return webhookSecret(cfg)
 }
 
 // removeIfExists removes path, if it is there.

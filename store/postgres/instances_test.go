@@ -110,3 +110,40 @@ func TestTwoInstances(t *testing.T) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// TestWebhookSecretShared has two instances, eight calls each at once,
+// offer secrets of their own: one is kept, and every call returns it.
+func TestWebhookSecretShared(t *testing.T) {
+	ctx := context.Background()
+	a, u := openTest(t)
+	b, err := Open(ctx, u)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+
+	const each = 8
+	got := make([]string, 2*each)
+	offered := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := range got {
+		fresh := fmt.Sprintf("secret-%02d-of-instance-%d", i, i%2)
+		offered[fresh] = true
+		s := []*Store{a, b}[i%2]
+		wg.Go(func() {
+			var err error
+			got[i], err = s.WebhookSecret(ctx, fresh)
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	require.True(t, offered[got[0]], "the secret kept is one offered: %q", got[0])
+	for i, secret := range got {
+		require.Equal(t, got[0], secret, "call %d", i)
+	}
+	again, err := b.WebhookSecret(ctx, "a later instance's own")
+	require.NoError(t, err)
+	require.Equal(t, got[0], again, "a later instance gets the kept secret")
+	_, err = a.WebhookSecret(ctx, "")
+	require.Error(t, err, "an empty secret is refused")
+}
