@@ -61,11 +61,13 @@ func TestMigrationForgetsLeftAnswers(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, s.MarkAsked(ctx, p.ID, []uint64{gone, stays, merged, goneMerged}, time.Unix(1000, 0)))
-	// schema 24's merge left the merged account's answer under its ID
-	_, err = s.LinkAddresses(ctx, keep, merged)
-	require.NoError(t, err)
-	_, err = s.LinkAddresses(ctx, goneKeep, goneMerged)
-	require.NoError(t, err)
+	// schema 24's merge left the merged account's answer and mark under its ID
+	for _, pair := range [][2]uint64{{merged, keep}, {goneMerged, goneKeep}} {
+		_, err := pool.Exec(ctx, `INSERT INTO aliases (id, contact_id) VALUES ($1, $2)`, pair[0], pair[1])
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, pair[0])
+		require.NoError(t, err)
+	}
 	for _, id := range []uint64{gone, goneKeep} {
 		_, err := pool.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, id) // what schema 24's ForgetContact did to polls
 		require.NoError(t, err)
