@@ -359,13 +359,16 @@ func (s *Store) SetReferrer(ctx context.Context, contactID uint64, refCode strin
 }
 
 // ForgetContact erases a person in one transaction: the contact, its address
-// and share-code index entries and its session are deleted; its pledges stay
-// as anonymous pledges (no contact ID, channel, governorate, language or
-// referrer, under a key unrelated to the contact) so totals stay exact; its
-// sign-ups are deleted and the sign-up counters lowered; their roles in
-// member institutions and their places on institutions' lists go. Other
-// contacts' ReferredBy keep the number. ErrNotFound if there is no such
-// contact.
+// and share-code index entries (those of the accounts merged into it too),
+// its session and its requests to hear of a campaign are deleted; its poll
+// answers stay as anonymous answers (the option, the time and the
+// institution credited) and the marks that it was asked go; its pledges
+// stay as anonymous pledges (no contact ID, channel, governorate, language
+// or referrer, under a key unrelated to the contact) so totals stay exact;
+// its sign-ups are deleted and the sign-up counters lowered; their roles in
+// member institutions, their places on institutions' lists and the
+// messages still queued for them go. Other contacts' ReferredBy keep the
+// number. ErrNotFound if there is no such contact.
 //
 // bbolt does not overwrite freed pages at once: until they are reused, the
 // erased bytes may remain in the file's free space and in backups of it.

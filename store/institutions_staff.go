@@ -119,22 +119,30 @@ func forgetAffiliations(tx *bbolt.Tx, c *Contact) error {
 // caller writes keep), and the index follows.
 func moveAffiliations(tx *bbolt.Tx, keep, merge *Contact) error {
 	old := slices.Clone(keep.Affiliations)
+	keep.AbsorbAffiliations(merge)
+	if err := forgetAffiliations(tx, merge); err != nil {
+		return err
+	}
+	return syncAffiliations(tx, keep.ID, old, keep.Affiliations)
+}
+
+// AbsorbAffiliations gives keep merge's roles in institutions it lacks,
+// when two contacts become one (LinkAddresses); where both have a role in
+// one institution the higher wins, as for the coalition's roles. Every
+// store merges by this rule, and then brings its index of the roles in
+// step.
+func (keep *Contact) AbsorbAffiliations(merge *Contact) {
 	for _, a := range merge.Affiliations {
 		switch keep.AffiliationWith(a.InstitutionID) {
 		case "":
 			keep.Affiliations = append(keep.Affiliations, a)
 		case InstitutionCoordinator:
-			// the higher role wins, as for the coalition's roles
 			if a.Role == InstitutionRepresentative {
 				i := slices.IndexFunc(keep.Affiliations, func(k Affiliation) bool { return k.InstitutionID == a.InstitutionID })
 				keep.Affiliations[i] = a
 			}
 		}
 	}
-	if err := forgetAffiliations(tx, merge); err != nil {
-		return err
-	}
-	return syncAffiliations(tx, keep.ID, old, keep.Affiliations)
 }
 
 // decodeJSON decodes a record read inside a transaction, naming its key on failure.

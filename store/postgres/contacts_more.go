@@ -93,18 +93,25 @@ func (s *Store) SetReferrer(ctx context.Context, contactID uint64, refCode strin
 }
 
 // ForgetContact erases a person in one transaction, as
-// store.Store.ForgetContact does: the contact, its addresses (and with
-// them its share code) and its session are deleted; its pledges stay as
-// anonymous pledges (forgotten_pledges: the time and the institution
-// credited) so totals stay exact; its sign-ups are deleted and the sign-up
-// counters lowered; messages still queued for it are deleted, counted as
-// cancelled for their broadcasts. Other contacts' ReferredBy keep the
-// number. ErrNotFound if there is no such contact.
+// store.Store.ForgetContact does: the contact, its addresses, its share
+// code and those of the accounts merged into it (ref_aliases), its
+// session, its requests to hear of a campaign (watchers), its roles in
+// member institutions (institution_people) and its places on their lists
+// (supporters) are deleted, the last five by the foreign keys' cascades;
+// its poll answers stay as anonymous answers (forgotten_poll_answers: the
+// option, the time and the institution credited) and the marks that it was
+// asked go; its pledges stay as anonymous pledges (forgotten_pledges: the
+// time and the institution credited) so totals stay exact; its sign-ups
+// are deleted and the sign-up counters lowered; messages still queued for
+// it are deleted, counted as cancelled for their broadcasts. Other
+// contacts' ReferredBy, and the IDs that name it as an author or the
+// giver of a role, keep the number. ErrNotFound if there is no such
+// contact.
 //
-// The contact's row lock, taken first, makes a pledge or sign-up being
-// added meanwhile wait for the erasure and then find no contact.
-// PostgreSQL keeps the erased rows until VACUUM reclaims them, and in
-// its write-ahead log and backups as long as those are kept.
+// The contact's row lock, taken first, makes a pledge, sign-up or poll
+// answer being added meanwhile wait for the erasure and then find no
+// contact. PostgreSQL keeps the erased rows until VACUUM reclaims them,
+// and in its write-ahead log and backups as long as those are kept.
 func (s *Store) ForgetContact(ctx context.Context, id uint64) error {
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		c, err := scanContact(tx.QueryRow(ctx, `SELECT id, record FROM contacts WHERE id = $1 FOR UPDATE`, id))
@@ -115,6 +122,9 @@ func (s *Store) ForgetContact(ctx context.Context, id uint64) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE contact_id = $1`, id); err != nil {
+			return err
+		}
+		if err := forgetPollAnswers(ctx, tx, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO forgotten_pledges (campaign_id, at, institution)

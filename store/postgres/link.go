@@ -26,15 +26,20 @@ import (
 // LinkAddresses merges contact mergeID into keepID, in one transaction,
 // when one person reached the bot on two channels, as
 // store.Store.LinkAddresses does: addresses, share codes, pledges,
-// sign-ups and requests to hear of a campaign move to keepID (a campaign
-// both pledged to or signed up for keeps keepID's and its counter drops by
-// one); Consent and Stopped are set if either was; empty fields of keepID
-// take mergeID's; Referrals add up and the higher role wins. mergeID's
-// contact and session are deleted. Who wrote or approved a broadcast or
-// reminder, or created a campaign, is moved to keepID too, and mergeID
-// becomes an alias of keepID (see Identity). It returns the merged contact.
+// sign-ups, requests to hear of a campaign, poll answers and the marks of
+// polls asked, places on institutions' lists and bulk sends move to keepID
+// (a campaign both pledged to or signed up for keeps keepID's and its
+// counter drops by one; so does a poll both answered or were asked); on a
+// list the person is on if either account was; Consent and Stopped are
+// set if either was; empty fields of keepID take mergeID's; Referrals add
+// up and the higher role wins, in the coalition and in each member
+// institution. mergeID's contact and session are deleted. Who wrote,
+// approved, applied for or decided a broadcast, reminder, campaign, poll
+// or institution is moved to keepID too, and mergeID becomes an alias of
+// keepID (see Identity). It returns the merged contact.
 //
-// Both contacts' rows are locked, in ID order, before anything moves.
+// Both contacts' rows are locked, in ID order, before anything moves, and
+// then the counts of the polls concerned, in poll order.
 func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*store.Contact, error) {
 	if keepID == mergeID {
 		return nil, fmt.Errorf("linking contact %d to itself", keepID)
@@ -70,7 +75,19 @@ func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*sto
 		if err := movePairs(ctx, tx, "signups", keepID, mergeID); err != nil {
 			return err
 		}
+		if err := movePollAnswers(ctx, tx, keepID, mergeID); err != nil {
+			return err
+		}
+		if err := moveSupports(ctx, tx, keepID, mergeID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bulk_sends SET author = $1, record = jsonb_set(record, '{author}', to_jsonb($1::bigint))
+			WHERE author = $2`, int64(keepID), int64(mergeID)); err != nil {
+			return err
+		}
 		keep.Absorb(merge)
+		roles := slices.Clone(keep.Affiliations)
+		keep.AbsorbAffiliations(merge)
 		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, int64(mergeID)); err != nil {
 			return err
 		}
@@ -78,6 +95,10 @@ func (s *Store) LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*sto
 			return err
 		}
 		if err := putContact(ctx, tx, keep); err != nil {
+			return err
+		}
+		// merge's rows of institution_people went with its contact
+		if err := syncAffiliations(ctx, tx, keepID, roles, keep.Affiliations); err != nil {
 			return err
 		}
 		if err := recordAlias(ctx, tx, mergeID, keepID); err != nil {
@@ -181,7 +202,70 @@ func recordAlias(ctx context.Context, tx pgx.Tx, mergeID, keepID uint64) error {
 	}); err != nil {
 		return err
 	}
-	return rewrite(ctx, tx, "campaigns", []string{"created_by"}, mergeID, func(c *store.Campaign) { move(&c.CreatedBy) })
+	if err := rewrite(ctx, tx, "campaigns", []string{"created_by"}, mergeID, func(c *store.Campaign) { move(&c.CreatedBy) }); err != nil {
+		return err
+	}
+	if err := rewrite(ctx, tx, "polls", []string{"created_by", "closed_by"}, mergeID, func(p *store.Poll) {
+		move(&p.CreatedBy)
+		move(&p.ClosedBy)
+	}); err != nil {
+		return err
+	}
+	return rewrite(ctx, tx, "institutions", []string{"applicant_id", "decided_by"}, mergeID, func(i *store.Institution) {
+		move(&i.ApplicantID)
+		move(&i.DecidedBy)
+	})
+}
+
+// movePollAnswers gives mergeID's poll answers and asked marks to keepID,
+// as the bbolt store does: where both answered a poll, keepID's answer
+// stands and the count of mergeID's option drops by one; where both were
+// asked, Asked drops by one. The counts' rows of the polls concerned are
+// locked first, in poll order, as AnswerPoll and MarkAsked lock a poll's
+// counts before its answers and marks.
+func movePollAnswers(ctx context.Context, tx pgx.Tx, keepID, mergeID uint64) error {
+	rows, err := tx.Query(ctx, `SELECT poll_id FROM poll_counts WHERE poll_id IN (
+			SELECT poll_id FROM poll_answers WHERE contact_id = $1 UNION SELECT poll_id FROM poll_asked WHERE contact_id = $1)
+		ORDER BY poll_id FOR UPDATE`, int64(mergeID))
+	if err != nil {
+		return err
+	}
+	if _, err := pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		return err
+	}
+	for _, sql := range []string{
+		`WITH dropped AS (DELETE FROM poll_answers m WHERE m.contact_id = $2
+				AND EXISTS (SELECT 1 FROM poll_answers k WHERE k.poll_id = m.poll_id AND k.contact_id = $1) RETURNING m.poll_id, m.option)
+			UPDATE poll_counts c SET options[d.option + 1] = c.options[d.option + 1] - 1 FROM dropped d WHERE c.poll_id = d.poll_id`,
+		`UPDATE poll_answers SET contact_id = $1, answer = jsonb_set(answer, '{contact_id}', to_jsonb($1::bigint)) WHERE contact_id = $2`,
+		`WITH dropped AS (DELETE FROM poll_asked m WHERE m.contact_id = $2
+				AND EXISTS (SELECT 1 FROM poll_asked k WHERE k.poll_id = m.poll_id AND k.contact_id = $1) RETURNING m.poll_id)
+			UPDATE poll_counts c SET asked = c.asked - 1 FROM dropped d WHERE c.poll_id = d.poll_id`,
+		`UPDATE poll_asked SET contact_id = $1 WHERE contact_id = $2`,
+	} {
+		if _, err := tx.Exec(ctx, sql, int64(keepID), int64(mergeID)); err != nil {
+			return fmt.Errorf("moving the poll answers of contact %d: %w", mergeID, err)
+		}
+	}
+	return nil
+}
+
+// moveSupports gives mergeID's records on institutions' lists to keepID,
+// as the bbolt store does: where both were on a list, keepID's record
+// stays unless only mergeID's is active, so the person is on the list if
+// either account was.
+func moveSupports(ctx context.Context, tx pgx.Tx, keepID, mergeID uint64) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO supporters (institution_id, contact_id, support, active)
+			SELECT institution_id, $1, jsonb_set(support, '{contact_id}', to_jsonb($1::bigint)), active
+			FROM supporters WHERE contact_id = $2 ORDER BY institution_id
+		ON CONFLICT (institution_id, contact_id) DO UPDATE SET support = EXCLUDED.support, active = EXCLUDED.active
+			WHERE NOT supporters.active AND EXCLUDED.active`, int64(keepID), int64(mergeID)); err != nil {
+		return fmt.Errorf("moving the lists of contact %d: %w", mergeID, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM supporters WHERE contact_id = $1`, int64(mergeID)); err != nil {
+		return fmt.Errorf("moving the lists of contact %d: %w", mergeID, err)
+	}
+	return nil
 }
 
 // rewrite applies fix to the records of table (id, record) whose fields

@@ -23,7 +23,10 @@ import (
 // answer: its row's lock orders a poll's answers, so each sees the exact
 // counts it made. An answer is one row per person per poll
 // (poll_answers_pkey), its details in columns for the results and the
-// audience of an option.
+// audience of an option. ForgetContact moves a person's answers to
+// forgotten_poll_answers (migration 25), which keeps only what the counts
+// and the institutions' shares need: an option's audience never reads it,
+// and the results count it under "" for every detail.
 
 // pollAnswersPage is how many answers PollAnswers reads at a time.
 const pollAnswersPage = 1000
@@ -314,12 +317,14 @@ func (s *Store) AnswerPoll(ctx context.Context, a store.PollAnswer) (store.PollA
 		if a.Option < 0 || a.Option >= len(p.Options) {
 			return fmt.Errorf("option %d of %d: %w", a.Option+1, len(p.Options), store.ErrNoSuchOption)
 		}
-		var known bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)`, a.ContactID).Scan(&known); err != nil {
-			return err
-		}
-		if !known {
+		// the key-share lock holds the contact until the answer commits, so
+		// ForgetContact, which locks the row first, cannot miss the answer
+		var known int64
+		switch err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE id = $1 FOR KEY SHARE`, a.ContactID).Scan(&known); {
+		case errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("contact %d: %w", a.ContactID, store.ErrNotFound)
+		case err != nil:
+			return err
 		}
 		counts, err := lockPollCounts(ctx, tx, a.PollID)
 		if err != nil {
@@ -411,23 +416,56 @@ func (s *Store) ContactPollAnswers(ctx context.Context, contactID uint64) ([]sto
 	return out, nil
 }
 
-// PollAnswers calls fn for each answer to the poll, by option and then
-// contact, stopping at fn's first error, which it returns as it is. The
-// answers are read a page at a time, and fn runs between the reads.
+// PollAnswers calls fn for each answer to the poll, by option, anonymous
+// ones included, as store.Store.PollAnswers does: an option's answers by
+// contact, then its anonymous ones in the order they were forgotten. It
+// stops at fn's first error, which it returns as it is. The answers are
+// read a page at a time, and fn runs between the reads.
 func (s *Store) PollAnswers(ctx context.Context, pollID uint64, fn func(*store.PollAnswer) error) error {
+	var options int
+	switch err := s.q(ctx).QueryRow(ctx, `SELECT cardinality(options) FROM poll_counts WHERE poll_id = $1`, pollID).Scan(&options); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil // no such poll: no answers, as in the bbolt store
+	case err != nil:
+		return fmt.Errorf("answers to poll %d: %w", pollID, err)
+	}
+	for option := range options {
+		for _, named := range []bool{true, false} {
+			if err := s.pollAnswersOf(ctx, pollID, option, named, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pollAnswersOf calls fn for each answer to one option of the poll, the
+// people's by contact (named) or the anonymous ones by when they were
+// forgotten, a page at a time.
+func (s *Store) pollAnswersOf(ctx context.Context, pollID uint64, option int, named bool, fn func(*store.PollAnswer) error) error {
 	var (
-		option int16 = -1
-		after  uint64
+		after       int64
+		rec         []byte
+		at          time.Time
+		institution uint64
 	)
+	sql, dest := `SELECT contact_id, answer FROM poll_answers WHERE poll_id = $1 AND option = $2 AND contact_id > $3
+		ORDER BY contact_id LIMIT $4`, []any{&after, &rec}
+	if !named {
+		sql, dest = `SELECT id, at, institution FROM forgotten_poll_answers WHERE poll_id = $1 AND option = $2 AND id > $3
+			ORDER BY id LIMIT $4`, []any{&after, &at, &institution}
+	}
 	for {
 		var page []*store.PollAnswer
-		rows, err := s.q(ctx).Query(ctx, `SELECT option, contact_id, answer FROM poll_answers WHERE poll_id = $1 AND (option, contact_id) > ($2, $3)
-			ORDER BY option, contact_id LIMIT $4`, pollID, option, after, pollAnswersPage)
+		rows, err := s.q(ctx).Query(ctx, sql, pollID, option, after, pollAnswersPage)
 		if err != nil {
 			return fmt.Errorf("answers to poll %d: %w", pollID, err)
 		}
-		var rec []byte
-		_, err = pgx.ForEachRow(rows, []any{&option, &after, &rec}, func() error {
+		_, err = pgx.ForEachRow(rows, dest, func() error {
+			if !named {
+				page = append(page, &store.PollAnswer{PollID: pollID, Option: option, At: at.UTC(), Institution: institution})
+				return nil
+			}
 			a := &store.PollAnswer{}
 			if err := json.Unmarshal(rec, a); err != nil {
 				return fmt.Errorf("decoding the answer of contact %d: %w", after, err)
@@ -449,6 +487,27 @@ func (s *Store) PollAnswers(ctx context.Context, pollID uint64, fn func(*store.P
 	}
 }
 
+// forgetPollAnswers makes the answers of a contact ForgetContact erases
+// anonymous, inside tx, as the bbolt store does: each moves to
+// forgotten_poll_answers with its option, time and institution credited,
+// so the counts, which do not move, stay exact; the marks that they were
+// asked are deleted. The contact IDs merged into them (aliases) are theirs
+// too, and whatever was left under those goes the same way.
+func forgetPollAnswers(ctx context.Context, tx pgx.Tx, contactID uint64) error {
+	const theirs = `SELECT $1::bigint UNION ALL SELECT id FROM aliases WHERE contact_id = $1`
+	if _, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM poll_answers WHERE contact_id IN (`+theirs+`)
+			RETURNING poll_id, option, contact_id, answer)
+		INSERT INTO forgotten_poll_answers (poll_id, option, at, institution)
+		SELECT poll_id, option, (answer->>'at')::timestamptz, coalesce((answer->>'institution')::bigint, 0)
+		FROM gone ORDER BY poll_id, contact_id`, int64(contactID)); err != nil {
+		return fmt.Errorf("forgetting the poll answers of contact %d: %w", contactID, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM poll_asked WHERE contact_id IN (`+theirs+`)`, int64(contactID)); err != nil {
+		return fmt.Errorf("forgetting whom polls asked, contact %d: %w", contactID, err)
+	}
+	return nil
+}
+
 // PollCounts returns the poll's totals, or ErrNotFound.
 func (s *Store) PollCounts(ctx context.Context, pollID uint64) (store.PollCounts, error) {
 	return readPollCounts(ctx, s.q(ctx), pollID, "")
@@ -457,7 +516,8 @@ func (s *Store) PollCounts(ctx context.Context, pollID uint64) (store.PollCounts
 // PollResults counts the poll's answers by governorate, language, channel
 // and campaign, with its counts, from one snapshot: each Tally maps a value
 // to the answers per option. The database groups the answers; an answer
-// with no campaigns counts under "".
+// with no campaigns counts under "", and an anonymous one under "" in
+// every Tally.
 func (s *Store) PollResults(ctx context.Context, pollID uint64) (store.PollResults, error) {
 	var r store.PollResults
 	err := s.consistentRead(ctx, func(q querier) error {
@@ -472,7 +532,9 @@ func (s *Store) PollResults(ctx context.Context, pollID uint64) (store.PollResul
 			UNION ALL SELECT 'l', lang, option, count(*) FROM poll_answers WHERE poll_id = $1 GROUP BY lang, option
 			UNION ALL SELECT 'h', channel, option, count(*) FROM poll_answers WHERE poll_id = $1 GROUP BY channel, option
 			UNION ALL SELECT 'c', coalesce(c::text, ''), option, count(*) FROM poll_answers LEFT JOIN LATERAL unnest(campaigns) AS c ON true
-				WHERE poll_id = $1 GROUP BY 2, option`, pollID)
+				WHERE poll_id = $1 GROUP BY 2, option
+			UNION ALL SELECT by, '', option, count(*) FROM forgotten_poll_answers CROSS JOIN (VALUES ('g'), ('l'), ('h'), ('c')) AS d (by)
+				WHERE poll_id = $1 GROUP BY by, option`, pollID)
 		if err != nil {
 			return err
 		}

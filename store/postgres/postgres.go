@@ -60,6 +60,9 @@
 //	poll_answers     (poll_id, contact_id) PK       one answer per person per poll, its details in columns for the
 //	                                                results; poll_answers_option_idx is the audience of an option
 //	poll_asked       (poll_id, contact_id) PK       when the poll was queued for the person, to the second
+//	forgotten_poll_answers id identity PK → polls   the answer of a person ForgetContact erased: its option, time
+//	                                                and institution credited, nothing of the person; listed after
+//	                                                the option's other answers (forgotten_poll_answers_option_idx)
 //	poll_no_follow_up campaign_id PK → campaigns    campaigns whose question after their event is switched off
 //	calls            code PK                        a genuine call as JSON; a code is never used twice
 //	latest_calls     (kind, ref_id) PK → calls      the latest code of a broadcast or reminder
@@ -112,7 +115,7 @@ import (
 var migrationFiles embed.FS
 
 // SchemaVersion is the newest migration this program knows.
-const SchemaVersion = 24
+const SchemaVersion = 25
 
 // ErrUnsupported means the operation, or the audience asked for, is one
 // the PostgreSQL store does not have yet.

@@ -13,9 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// LinkBackend is a Backend that merges the contacts of one person.
+// LinkBackend is a Backend that merges the contacts of one person, with
+// what each account may have: polls answered and asked, places on
+// institutions' lists and roles in them, bulk sends.
 type LinkBackend interface {
 	WatchersBackend
+	PollsBackend
+	RecordBulkSend(ctx context.Context, e store.BulkSend) error
+	BulkSentSince(ctx context.Context, author uint64, since time.Time) ([]store.BulkSend, error)
 	CreateReminder(ctx context.Context, r *store.Reminder) error
 	Reminder(ctx context.Context, id uint64) (*store.Reminder, error)
 	LinkAddresses(ctx context.Context, keepID, mergeID uint64) (*store.Contact, error)
@@ -28,6 +33,7 @@ func RunLink(t *testing.T, open func(t *testing.T) LinkBackend) {
 	t.Run("LinkReferredEachOther", func(t *testing.T) { testLinkReferredEachOther(t, open(t)) })
 	t.Run("LinkKeepsOneIdentity", func(t *testing.T) { testLinkIdentity(t, open(t)) })
 	t.Run("ConcurrentLinks", func(t *testing.T) { testConcurrentLinks(t, open(t)) })
+	t.Run("LinkMovesEverything", func(t *testing.T) { testLinkMovesEverything(t, open(t)) })
 }
 
 func testLinkAddresses(t *testing.T, b LinkBackend) {
@@ -246,4 +252,141 @@ func testConcurrentLinks(t *testing.T, b LinkBackend) {
 		}))
 		require.Equal(t, counts.Pledges, n)
 	}
+}
+
+// testLinkMovesEverything merges an account that answered polls and was
+// asked them, was on institutions' lists, had roles in them, sent in bulk,
+// created a poll and applied for an institution: all of it is the kept
+// person's afterwards, once where both accounts had it, with counts exact.
+func testLinkMovesEverything(t *testing.T, b LinkBackend) {
+	inst, other := member(t, b, "Dialogue Centre"), member(t, b, "Peace Forum")
+	keep := person(t, b, "telegram:1", consenting("gaza", "ar"))
+	merge := person(t, b, "whatsapp:9702", consenting("nablus", "ar"))
+	p, q := question(t, b, 7), question(t, b, 8)
+	require.NoError(t, b.MarkAsked(ctx, p.ID, []uint64{keep.ID, merge.ID}, time.Unix(1000, 0)))
+	require.NoError(t, b.MarkAsked(ctx, q.ID, []uint64{merge.ID}, time.Unix(2000, 0)))
+	for _, a := range []store.PollAnswer{
+		{PollID: p.ID, ContactID: keep.ID, Option: 0, Governorate: "gaza"},
+		{PollID: p.ID, ContactID: merge.ID, Option: 1, Governorate: "nablus"},
+		{PollID: q.ID, ContactID: merge.ID, Option: 2, Governorate: "nablus", Channel: bot.WhatsApp},
+	} {
+		_, err := b.AnswerPoll(ctx, a)
+		require.NoError(t, err)
+	}
+	for _, sp := range []store.Support{
+		{InstitutionID: inst.ID, ContactID: merge.ID, Via: store.ViaLink, Newcomer: true},
+		{InstitutionID: other.ID, ContactID: keep.ID, Via: store.ViaPledge},
+		{InstitutionID: other.ID, ContactID: merge.ID, Via: store.ViaPoll},
+	} {
+		_, err := b.AddSupporter(ctx, sp, false)
+		require.NoError(t, err)
+	}
+	left, err := b.LeaveSupporters(ctx, other.ID, keep.ID)
+	require.NoError(t, err)
+	require.True(t, left)
+	for id, as := range map[uint64][]store.Affiliation{
+		keep.ID:  {{InstitutionID: inst.ID, Role: store.InstitutionCoordinator}},
+		merge.ID: {{InstitutionID: inst.ID, Role: store.InstitutionRepresentative}, {InstitutionID: other.ID, Role: store.InstitutionCoordinator}},
+	} {
+		_, err := b.UpdateAffiliations(ctx, id, func(c *store.Contact) error {
+			c.Affiliations = as
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	sent := time.Now().UTC().Truncate(time.Second)
+	require.NoError(t, b.RecordBulkSend(ctx, store.BulkSend{Author: merge.ID, At: sent, Kind: "broadcast", ID: 3, Recipients: 40}))
+	made := &store.Poll{Kind: store.PollQuestion, QuestionAR: "؟", Options: threeOptions(), CreatedBy: merge.ID}
+	require.NoError(t, b.CreatePoll(ctx, made))
+	_, err = b.UpdatePoll(ctx, made.ID, func(p *store.Poll) error {
+		p.Closed, p.ClosedBy = true, merge.ID
+		return nil
+	})
+	require.NoError(t, err)
+	applied := &store.Institution{NameAR: "مؤسسة", Status: store.InstitutionApproved, ApplicantID: merge.ID, DecidedBy: merge.ID}
+	require.NoError(t, b.CreateInstitution(ctx, applied))
+
+	_, err = b.LinkAddresses(ctx, keep.ID, merge.ID)
+	require.NoError(t, err)
+
+	// polls: where both answered, the kept account's answer stands
+	got, err := b.PollAnswerOf(ctx, p.ID, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, 0, got.Option)
+	got, err = b.PollAnswerOf(ctx, q.ID, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.PollAnswer{PollID: q.ID, ContactID: keep.ID, Option: 2, At: got.At, Governorate: "nablus", Channel: bot.WhatsApp}, *got,
+		"the moved answer keeps its details")
+	mine, err := b.ContactPollAnswers(ctx, keep.ID)
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+	for _, pid := range []uint64{p.ID, q.ID} {
+		_, err = b.PollAnswerOf(ctx, pid, merge.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, ok, err := b.Asked(ctx, pid, merge.ID)
+		require.NoError(t, err)
+		require.False(t, ok)
+		_, ok, err = b.Asked(ctx, pid, keep.ID)
+		require.NoError(t, err)
+		require.True(t, ok, "poll %d", pid)
+	}
+	at, _, err := b.Asked(ctx, q.ID, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, int64(2000), at.Unix(), "the moved mark keeps its time")
+	for pid, want := range map[uint64]store.PollCounts{p.ID: {Asked: 1, Options: []int{1, 0, 0}}, q.ID: {Asked: 1, Options: []int{0, 0, 1}}} {
+		counts, err := b.PollCounts(ctx, pid)
+		require.NoError(t, err)
+		require.Equal(t, want, counts, "one person counts once, poll %d", pid)
+	}
+	n, err := b.CountAudience(ctx, store.Audience{Kind: store.AudiencePollAnswer, PollID: q.ID, Option: 2}, nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, n.Total)
+	listed(t, b, store.Audience{Kind: store.AudiencePollAnswer, PollID: q.ID, Option: 2}, keep.ID)
+
+	// lists: on a list if either account was; the first way in is kept
+	sups, err := b.ContactSupports(ctx, keep.ID)
+	require.NoError(t, err)
+	require.Len(t, sups, 2)
+	for _, sp := range sups {
+		require.Equal(t, keep.ID, sp.ContactID)
+		require.True(t, sp.Active(), "institution %d", sp.InstitutionID)
+	}
+	sp, err := b.Supporter(ctx, inst.ID, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.ViaLink, sp.Via)
+	require.True(t, sp.Newcomer)
+	sp, err = b.Supporter(ctx, other.ID, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.ViaPoll, sp.Via, "the active record wins over the one left")
+	sups, err = b.ContactSupports(ctx, merge.ID)
+	require.NoError(t, err)
+	require.Empty(t, sups)
+
+	// roles: the higher one wins in each institution
+	c, err := b.Contact(ctx, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.InstitutionRepresentative, c.AffiliationWith(inst.ID))
+	require.Equal(t, store.InstitutionCoordinator, c.AffiliationWith(other.ID))
+	for id, role := range map[uint64]store.InstitutionRole{inst.ID: store.InstitutionRepresentative, other.ID: store.InstitutionCoordinator} {
+		people, err := b.InstitutionPeople(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, people, 1, "institution %d", id)
+		require.Equal(t, keep.ID, people[0].ContactID)
+		require.Equal(t, role, people[0].Role)
+	}
+
+	// what the merged account did is the kept person's
+	sends, err := b.BulkSentSince(ctx, keep.ID, sent.Add(-time.Minute))
+	require.NoError(t, err)
+	require.Len(t, sends, 1)
+	require.Equal(t, keep.ID, sends[0].Author)
+	sends, err = b.BulkSentSince(ctx, merge.ID, sent.Add(-time.Minute))
+	require.NoError(t, err)
+	require.Empty(t, sends)
+	gotPoll, err := b.Poll(ctx, made.ID)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{keep.ID, keep.ID}, []uint64{gotPoll.CreatedBy, gotPoll.ClosedBy})
+	gotInst, err := b.Institution(ctx, applied.ID)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{keep.ID, keep.ID}, []uint64{gotInst.ApplicantID, gotInst.DecidedBy})
 }
