@@ -668,7 +668,8 @@ func (s *Store) OutboxDepth(ctx context.Context) (map[bot.ChannelName]int, error
 // clock; counts are kept for 48 hours.
 func (s *Store) OutboxSentSince(ctx context.Context, channel bot.ChannelName, since time.Time) (int, error) {
 	prefix := append([]byte(channel), 0)
-	from := append(bytes.Clone(prefix), itob(uint64(since.Truncate(time.Minute).Unix()))...)
+	// a time before 1970 (the zero time: "ever") is from the first minute kept
+	from := append(bytes.Clone(prefix), itob(uint64(max(since.Truncate(time.Minute).Unix(), 0)))...)
 	n := 0
 	err := s.read(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutboxSent).Cursor()
