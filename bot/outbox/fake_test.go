@@ -15,6 +15,8 @@ import (
 	"mobilise/bot"
 	"mobilise/bot/outbox"
 	"mobilise/store"
+	"mobilise/store/postgres"
+	"mobilise/store/postgres/pgtest"
 )
 
 // vclock is a virtual clock: sleeping moves it forward at once, so tests
@@ -178,6 +180,21 @@ func openStore(t *testing.T, clock *vclock) *store.Store {
 	return st
 }
 
+// eachStore runs fn on a new store of each kind the dispatcher runs on, on
+// a clock starting at t0: bbolt, and PostgreSQL, where the dispatcher
+// claims each message before sending it (the store reads leases by the
+// same clock).
+func eachStore(t *testing.T, fn func(t *testing.T, clock *vclock, st store.Backend)) {
+	t.Run("bbolt", func(t *testing.T) {
+		clock := newClock(t0)
+		fn(t, clock, openStore(t, clock))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		clock := newClock(t0)
+		fn(t, clock, openPostgres(t, pgtest.NewDatabase(t), postgres.WithNow(clock.Now)))
+	})
+}
+
 // testDispatcher is a dispatcher with the queue that wakes it.
 type testDispatcher struct {
 	*outbox.Dispatcher
@@ -191,7 +208,7 @@ func (d *testDispatcher) Wake() { d.q.Wake() }
 func (d *testDispatcher) Resume() { d.q.Resume() }
 
 // newDispatcher builds a dispatcher on the virtual clock that never polls.
-func newDispatcher(st *store.Store, clock *vclock, senders []bot.Sender, opts ...outbox.Option) *testDispatcher {
+func newDispatcher(st store.Backend, clock *vclock, senders []bot.Sender, opts ...outbox.Option) *testDispatcher {
 	m := map[bot.ChannelName]bot.Sender{}
 	var names []bot.ChannelName
 	for _, s := range senders {
@@ -253,7 +270,7 @@ func start(t *testing.T, d *testDispatcher) (stop func()) {
 }
 
 // depth is the number of queued entries of all channels.
-func depth(t *testing.T, st *store.Store) int {
+func depth(t *testing.T, st store.Backend) int {
 	t.Helper()
 	m, err := st.OutboxDepth(context.Background())
 	require.NoError(t, err)

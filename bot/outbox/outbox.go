@@ -56,6 +56,17 @@
 // because the disk is full say, the message stays queued and is sent again
 // later; that is logged as an error.)
 //
+// Shared stores. On a store several instances share (PostgreSQL), only
+// the holder of the outbox lease dispatches, but a lease is not a fence:
+// during a handover the instance that lost it may still be running, cut
+// off from the database's lock but not from the platform. So there the
+// dispatcher claims each message for ClaimLease just before each try at
+// sending it, and leaves alone a message another dispatcher holds: two
+// dispatchers running at once never send the same message. The messages
+// in flight at a dispatcher's death are sent again, as on one server, but
+// once their claims have run out rather than at once. Reading, order,
+// pacing and retries are the same on every store.
+//
 // For Telegram, give the dispatcher a channel built with
 // telegram.WithMaxThrottleWait(0) and the account's Pacer as its throttle,
 // so every 429 comes back here and the resends are paced through the bucket.
@@ -249,10 +260,41 @@ type Reporter interface {
 	Progress(ctx context.Context, broadcastID uint64) error
 }
 
+// claimer is a store whose outbox dispatchers of several instances may
+// share (the PostgreSQL store). During a lease handover the instance that
+// lost the outbox lease may still be running, cut off from the others but
+// not from the platform; a dispatcher therefore claims each message just
+// before sending it, and a message another dispatcher holds is not sent.
+// A claim is ended by the outcome's record (OutboxDone, OutboxFailed and
+// OutboxRetry remove or reschedule the entry) or by ReleaseOutboxEntry;
+// one whose dispatcher died runs out after its lease, and the message is
+// then sent again, as after a crash on a store of one's own.
+type claimer interface {
+	// ClaimOutboxEntry claims the entry for lease, or renews the claim
+	// whose lease_until is held. It returns the claim's new lease_until
+	// and true; false and until when the entry is someone else's, or not
+	// yet due, until then (zero if unknown); store.ErrNotFound when the
+	// entry is no longer queued.
+	ClaimOutboxEntry(ctx context.Context, id uint64, held time.Time, lease time.Duration) (until time.Time, ok bool, err error)
+	// ReleaseOutboxEntry ends the claim whose lease_until is held.
+	ReleaseOutboxEntry(ctx context.Context, id uint64, held time.Time) error
+}
+
+// ClaimLease is how long a dispatcher on a shared store (see claimer)
+// holds a message it is sending; each try renews it. It outlasts a try
+// (at most a minute, sendTimeout) with time to record the outcome, so
+// two dispatchers never send one message; it is also how long the
+// messages in flight at a dispatcher's death wait before another sends
+// them again.
+const ClaimLease = sendTimeout + 30*time.Second
+
 // Dispatcher drains the outbox through the channels' senders.
 type Dispatcher struct {
-	q       *Queue
-	st      store.Backend
+	q  *Queue
+	st store.Backend
+	// claims is st when it can claim entries (see claimer); nil for a store
+	// of the instance's own (bbolt), whose dispatcher is the only one.
+	claims  claimer
 	senders map[bot.ChannelName]bot.Sender
 	limits  map[bot.ChannelName]Limits
 	pacers  map[bot.ChannelName]*Pacer
@@ -345,6 +387,7 @@ func NewDispatcher(q *Queue, senders map[bot.ChannelName]bot.Sender, opts ...Opt
 		o(d)
 	}
 	d.log = d.log.With("comp", "outbox")
+	d.claims, _ = d.st.(claimer)
 	for name := range senders {
 		d.wakes[name] = make(chan struct{}, 1)
 		d.flushes[name] = make(chan chan struct{})

@@ -22,61 +22,61 @@ import (
 var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
 func TestOrderPerPersonUnderConcurrency(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	snd := newFakeSender("telegram", clock)
-	snd.before = jitter
-	const people, rounds = 40, 5
-	var entries []store.OutboxEntry
-	for round := range rounds {
-		for p := range people {
-			entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", p)), Text: fmt.Sprintf("%d/%d", p, round), Bulk: true})
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		snd := newFakeSender("telegram", clock)
+		snd.before = jitter
+		const people, rounds = 40, 5
+		var entries []store.OutboxEntry
+		for round := range rounds {
+			for p := range people {
+				entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", p)), Text: fmt.Sprintf("%d/%d", p, round), Bulk: true})
+			}
 		}
-	}
-	require.NoError(t, st.Enqueue(context.Background(), entries...))
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 8, PerChat: time.Second}))
-	stop := start(t, d)
-	snd.waitSent(t, people*rounds)
-	stop()
+		require.NoError(t, st.Enqueue(context.Background(), entries...))
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 8, PerChat: time.Second}))
+		stop := start(t, d)
+		snd.waitSent(t, people*rounds)
+		stop()
 
-	sent := snd.Sent()
-	require.Len(t, sent, people*rounds, "each message once")
-	byPerson := map[string][]sentMsg{}
-	for _, m := range sent {
-		byPerson[m.To] = append(byPerson[m.To], m)
-	}
-	for p := range people {
-		msgs := byPerson[fmt.Sprintf("telegram:%d", p)]
-		require.Len(t, msgs, rounds)
-		for round, m := range msgs {
-			assert.Equal(t, fmt.Sprintf("%d/%d", p, round), m.Text, "person %d keeps their order", p)
+		sent := snd.Sent()
+		require.Len(t, sent, people*rounds, "each message once")
+		byPerson := map[string][]sentMsg{}
+		for _, m := range sent {
+			byPerson[m.To] = append(byPerson[m.To], m)
 		}
-	}
-	assert.Empty(t, snd.overlaps, "never two messages to one person in flight")
-	assert.Greater(t, snd.maxInflight, 1, "sends overlap")
-	assert.LessOrEqual(t, snd.maxInflight, 8)
-	assert.Zero(t, depth(t, st))
+		for p := range people {
+			msgs := byPerson[fmt.Sprintf("telegram:%d", p)]
+			require.Len(t, msgs, rounds)
+			for round, m := range msgs {
+				assert.Equal(t, fmt.Sprintf("%d/%d", p, round), m.Text, "person %d keeps their order", p)
+			}
+		}
+		assert.Empty(t, snd.overlaps, "never two messages to one person in flight")
+		assert.Greater(t, snd.maxInflight, 1, "sends overlap")
+		assert.LessOrEqual(t, snd.maxInflight, 8)
+		assert.Zero(t, depth(t, st))
+	})
 }
 
 func TestGapPerChat(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	require.NoError(t, st.Enqueue(context.Background(),
-		store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1a"},
-		store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1b"},
-		store.OutboxEntry{To: bot.MustParseAddress("telegram:2"), Text: "2a"},
-		store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1c"},
-	))
-	snd := newFakeSender("telegram", clock)
-	// one send at a time, so the virtual clock only moves between sends
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1, PerChat: time.Second}))
-	start(t, d)
-	snd.waitSent(t, 4)
-	var got []string
-	for _, m := range snd.Sent() {
-		got = append(got, fmt.Sprintf("%s@%s", m.Text, m.At.Sub(t0)))
-	}
-	assert.Equal(t, []string{"1a@0s", "2a@0s", "1b@1s", "1c@2s"}, got)
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		require.NoError(t, st.Enqueue(context.Background(),
+			store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1a"},
+			store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1b"},
+			store.OutboxEntry{To: bot.MustParseAddress("telegram:2"), Text: "2a"},
+			store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "1c"},
+		))
+		snd := newFakeSender("telegram", clock)
+		// one send at a time, so the virtual clock only moves between sends
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1, PerChat: time.Second}))
+		start(t, d)
+		snd.waitSent(t, 4)
+		var got []string
+		for _, m := range snd.Sent() {
+			got = append(got, fmt.Sprintf("%s@%s", m.Text, m.At.Sub(t0)))
+		}
+		assert.Equal(t, []string{"1a@0s", "2a@0s", "1b@1s", "1c@2s"}, got)
+	})
 }
 
 func TestRateAndWindowCap(t *testing.T) {
@@ -120,19 +120,19 @@ func TestRateAndWindowCap(t *testing.T) {
 }
 
 func TestNoticesGoBeforeBulk(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	snd := newFakeSender("telegram", clock)
-	var entries []store.OutboxEntry
-	for i := range 20 {
-		entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), Text: "bulk", Bulk: true})
-	}
-	require.NoError(t, st.Enqueue(context.Background(), entries...))
-	require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:99"), Text: "notice"}))
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1}))
-	start(t, d)
-	snd.waitSent(t, 21)
-	assert.Equal(t, "notice", snd.Sent()[0].Text)
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		snd := newFakeSender("telegram", clock)
+		var entries []store.OutboxEntry
+		for i := range 20 {
+			entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), Text: "bulk", Bulk: true})
+		}
+		require.NoError(t, st.Enqueue(context.Background(), entries...))
+		require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:99"), Text: "notice"}))
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1}))
+		start(t, d)
+		snd.waitSent(t, 21)
+		assert.Equal(t, "notice", snd.Sent()[0].Text)
+	})
 }
 
 func TestThrottledPausesTheChannelAndResends(t *testing.T) {
@@ -230,102 +230,102 @@ func TestRecipientGoneIsCountedBlocked(t *testing.T) {
 }
 
 func TestTransientErrorsRetryThenFail(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	snd := newFakeSender("telegram", clock)
-	badGateway := errors.New("telegram: sendMessage to telegram:1: 502 Bad Gateway")
-	snd.behave = func(n int, msg bot.Outgoing) error {
-		switch {
-		case msg.Text == "x1":
-			return badGateway
-		case msg.To.ID == "2" && n <= 2:
-			return errors.New("telegram: sendMessage to telegram:2: connection reset")
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		snd := newFakeSender("telegram", clock)
+		badGateway := errors.New("telegram: sendMessage to telegram:1: 502 Bad Gateway")
+		snd.behave = func(n int, msg bot.Outgoing) error {
+			switch {
+			case msg.Text == "x1":
+				return badGateway
+			case msg.To.ID == "2" && n <= 2:
+				return errors.New("telegram: sendMessage to telegram:2: connection reset")
+			}
+			return nil
 		}
-		return nil
-	}
-	b := &store.Broadcast{TextAR: "نداء"}
-	require.NoError(t, st.CreateBroadcast(context.Background(), b))
-	require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, []store.OutboxEntry{
-		{To: bot.MustParseAddress("telegram:1"), ContactID: 1, Text: "x1"},
-		{To: bot.MustParseAddress("telegram:2"), ContactID: 2, Text: "y"},
-		{To: bot.MustParseAddress("telegram:3"), ContactID: 3, Text: "z"},
-	}))
-	// a follow-up to the person whose first message keeps failing
-	require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "x2", Bulk: true}))
+		b := &store.Broadcast{TextAR: "نداء"}
+		require.NoError(t, st.CreateBroadcast(context.Background(), b))
+		require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, []store.OutboxEntry{
+			{To: bot.MustParseAddress("telegram:1"), ContactID: 1, Text: "x1"},
+			{To: bot.MustParseAddress("telegram:2"), ContactID: 2, Text: "y"},
+			{To: bot.MustParseAddress("telegram:3"), ContactID: 3, Text: "z"},
+		}))
+		// a follow-up to the person whose first message keeps failing
+		require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:1"), Text: "x2", Bulk: true}))
 
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 4}))
-	stop := start(t, d)
-	snd.waitSent(t, 3) // y, z, x2
-	stop()
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 4}))
+		stop := start(t, d)
+		snd.waitSent(t, 3) // y, z, x2
+		stop()
 
-	var x1 []time.Time
-	lastX1, x2 := -1, -1
-	for i, a := range snd.Attempts() {
-		switch a.Text {
-		case "x1":
-			x1 = append(x1, a.At)
-			lastX1 = i
-		case "x2":
-			x2 = i
+		var x1 []time.Time
+		lastX1, x2 := -1, -1
+		for i, a := range snd.Attempts() {
+			switch a.Text {
+			case "x1":
+				x1 = append(x1, a.At)
+				lastX1 = i
+			case "x2":
+				x2 = i
+			}
 		}
-	}
-	require.Len(t, x1, 5, "tried five times")
-	for i, want := range []time.Duration{15 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute} {
-		assert.GreaterOrEqual(t, x1[i+1].Sub(x1[i]), want, "backoff before attempt %d", i+2)
-	}
-	assert.Greater(t, x2, lastX1, "the follow-up waits until the first message is settled")
+		require.Len(t, x1, 5, "tried five times")
+		for i, want := range []time.Duration{15 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute} {
+			assert.GreaterOrEqual(t, x1[i+1].Sub(x1[i]), want, "backoff before attempt %d", i+2)
+		}
+		assert.Greater(t, x2, lastX1, "the follow-up waits until the first message is settled")
 
-	got, err := st.Broadcast(context.Background(), b.ID)
-	require.NoError(t, err)
-	assert.Equal(t, []int{2, 1, 0}, []int{got.Sent, got.Failed, got.Blocked})
-	assert.Contains(t, got.LastError, "502 Bad Gateway")
-	assert.Equal(t, store.BroadcastDone, got.Status)
-	assert.Zero(t, depth(t, st))
+		got, err := st.Broadcast(context.Background(), b.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []int{2, 1, 0}, []int{got.Sent, got.Failed, got.Blocked})
+		assert.Contains(t, got.LastError, "502 Bad Gateway")
+		assert.Equal(t, store.BroadcastDone, got.Status)
+		assert.Zero(t, depth(t, st))
+	})
 }
 
 func TestAtMostOnceDoesNotResendAStartedMessage(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	b := &store.Broadcast{TextAR: "نداء"}
-	require.NoError(t, st.CreateBroadcast(context.Background(), b))
-	require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, []store.OutboxEntry{
-		{To: bot.MustParseAddress("whatsapp:1"), ContactID: 1, Text: "نداء"},
-		{To: bot.MustParseAddress("whatsapp:2"), ContactID: 2, Text: "نداء"},
-		{To: bot.MustParseAddress("whatsapp:3"), ContactID: 3, Text: "نداء"},
-	}))
-	// the previous process marked the first one and was killed while sending it
-	pending, err := st.PendingOutbox(context.Background(), "whatsapp", true, 0, 10)
-	require.NoError(t, err)
-	require.NoError(t, st.OutboxStarted(context.Background(), pending[0].ID))
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		b := &store.Broadcast{TextAR: "نداء"}
+		require.NoError(t, st.CreateBroadcast(context.Background(), b))
+		require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, []store.OutboxEntry{
+			{To: bot.MustParseAddress("whatsapp:1"), ContactID: 1, Text: "نداء"},
+			{To: bot.MustParseAddress("whatsapp:2"), ContactID: 2, Text: "نداء"},
+			{To: bot.MustParseAddress("whatsapp:3"), ContactID: 3, Text: "نداء"},
+		}))
+		// the previous process marked the first one and was killed while sending it
+		pending, err := st.PendingOutbox(context.Background(), "whatsapp", true, 0, 10)
+		require.NoError(t, err)
+		require.NoError(t, st.OutboxStarted(context.Background(), pending[0].ID))
 
-	snd := newFakeSender("whatsapp", clock)
-	var markedBeforeSend atomic.Int32
-	snd.before = func(msg bot.Outgoing) {
-		entries, err := st.PendingOutbox(context.Background(), "whatsapp", true, 0, 10)
-		assert.NoError(t, err)
-		for _, e := range entries {
-			if e.To == msg.To && !e.Started.IsZero() {
-				markedBeforeSend.Add(1)
+		snd := newFakeSender("whatsapp", clock)
+		var markedBeforeSend atomic.Int32
+		snd.before = func(msg bot.Outgoing) {
+			entries, err := st.PendingOutbox(context.Background(), "whatsapp", true, 0, 10)
+			assert.NoError(t, err)
+			for _, e := range entries {
+				if e.To == msg.To && !e.Started.IsZero() {
+					markedBeforeSend.Add(1)
+				}
 			}
 		}
-	}
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("whatsapp", outbox.Limits{AtMostOnce: true, Concurrency: 1}))
-	stop := start(t, d)
-	snd.waitSent(t, 2)
-	stop()
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("whatsapp", outbox.Limits{AtMostOnce: true, Concurrency: 1}))
+		stop := start(t, d)
+		snd.waitSent(t, 2)
+		stop()
 
-	var to []string
-	for _, m := range snd.Sent() {
-		to = append(to, m.To)
-	}
-	assert.Equal(t, []string{"whatsapp:2", "whatsapp:3"}, to)
-	assert.Len(t, snd.Attempts(), 2, "the interrupted message is not sent again")
-	assert.Equal(t, int32(2), markedBeforeSend.Load(), "each message is marked started before it is sent")
-	got, err := st.Broadcast(context.Background(), b.ID)
-	require.NoError(t, err)
-	assert.Equal(t, []int{2, 1}, []int{got.Sent, got.Failed})
-	assert.Equal(t, "interrupted", got.LastError)
-	assert.Zero(t, depth(t, st))
+		var to []string
+		for _, m := range snd.Sent() {
+			to = append(to, m.To)
+		}
+		assert.Equal(t, []string{"whatsapp:2", "whatsapp:3"}, to)
+		assert.Len(t, snd.Attempts(), 2, "the interrupted message is not sent again")
+		assert.Equal(t, int32(2), markedBeforeSend.Load(), "each message is marked started before it is sent")
+		got, err := st.Broadcast(context.Background(), b.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []int{2, 1}, []int{got.Sent, got.Failed})
+		assert.Equal(t, "interrupted", got.LastError)
+		assert.Zero(t, depth(t, st))
+	})
 }
 
 // horizonSignal wraps the clock's sleep to signal each sleep the horizon stops.
@@ -484,89 +484,90 @@ func TestPauseUntilWake(t *testing.T) {
 }
 
 func TestCleanStopLeavesNoDuplicate(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	var entries []store.OutboxEntry
-	for i := range 50 {
-		entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), Text: fmt.Sprint(i), Bulk: true})
-	}
-	require.NoError(t, st.Enqueue(context.Background(), entries...))
-
-	release := make(chan struct{})
-	entered := make(chan struct{}, 100)
-	var n atomic.Int32
-	snd := newFakeSender("telegram", clock)
-	snd.before = func(bot.Outgoing) {
-		if n.Add(1) > 10 {
-			entered <- struct{}{}
-			<-release
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		var entries []store.OutboxEntry
+		for i := range 50 {
+			entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), Text: fmt.Sprint(i), Bulk: true})
 		}
-	}
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 8}))
-	stop := start(t, d)
-	for range 8 {
-		waitSignal(t, entered, "sends in flight")
-	}
-	stopped := make(chan struct{})
-	go func() {
-		stop()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-		t.Fatal("Run returned with sends in flight")
-	case <-time.After(20 * time.Millisecond):
-	}
-	close(release)
-	waitSignal(t, stopped, "Run to return")
-	assert.Len(t, snd.Sent(), 18, "the sends in flight finished")
-	assert.Equal(t, 32, depth(t, st), "and were recorded")
+		require.NoError(t, st.Enqueue(context.Background(), entries...))
 
-	snd2 := newFakeSender("telegram", clock)
-	start(t, newDispatcher(st, clock, []bot.Sender{snd2}))
-	snd2.waitSent(t, 32)
-	count := map[string]int{}
-	for _, m := range append(snd.Sent(), snd2.Sent()...) {
-		count[m.Text]++
-	}
-	assert.Len(t, count, 50)
-	for text, c := range count {
-		assert.Equal(t, 1, c, "message %s", text)
-	}
+		release := make(chan struct{})
+		entered := make(chan struct{}, 100)
+		var n atomic.Int32
+		snd := newFakeSender("telegram", clock)
+		snd.before = func(bot.Outgoing) {
+			if n.Add(1) > 10 {
+				entered <- struct{}{}
+				<-release
+			}
+		}
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 8}))
+		stop := start(t, d)
+		for range 8 {
+			waitSignal(t, entered, "sends in flight")
+		}
+		stopped := make(chan struct{})
+		go func() {
+			stop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+			t.Fatal("Run returned with sends in flight")
+		case <-time.After(20 * time.Millisecond):
+		}
+		close(release)
+		waitSignal(t, stopped, "Run to return")
+		assert.Len(t, snd.Sent(), 18, "the sends in flight finished")
+		assert.Equal(t, 32, depth(t, st), "and were recorded")
+		assert.True(t, unclaimed(t, st, "telegram"), "and left no claim behind")
+
+		snd2 := newFakeSender("telegram", clock)
+		start(t, newDispatcher(st, clock, []bot.Sender{snd2}))
+		snd2.waitSent(t, 32)
+		count := map[string]int{}
+		for _, m := range append(snd.Sent(), snd2.Sent()...) {
+			count[m.Text]++
+		}
+		assert.Len(t, count, 50)
+		for text, c := range count {
+			assert.Equal(t, 1, c, "message %s", text)
+		}
+	})
 }
 
 func TestCancelledBroadcastStopsSending(t *testing.T) {
-	clock := newClock(t0)
-	st := openStore(t, clock)
-	b := &store.Broadcast{TextAR: "نداء"}
-	require.NoError(t, st.CreateBroadcast(context.Background(), b))
-	var entries []store.OutboxEntry
-	for i := 1; i <= 20; i++ {
-		entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), ContactID: uint64(i), Text: "نداء"})
-	}
-	require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, entries))
-	release := make(chan struct{})
-	entered := make(chan struct{}, 100)
-	snd := newFakeSender("telegram", clock)
-	var n atomic.Int32
-	snd.before = func(bot.Outgoing) {
-		if n.Add(1) == 4 {
-			entered <- struct{}{}
-			<-release
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		b := &store.Broadcast{TextAR: "نداء"}
+		require.NoError(t, st.CreateBroadcast(context.Background(), b))
+		var entries []store.OutboxEntry
+		for i := 1; i <= 20; i++ {
+			entries = append(entries, store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("telegram:%d", i)), ContactID: uint64(i), Text: "نداء"})
 		}
-	}
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1}))
-	stop := start(t, d)
-	waitSignal(t, entered, "the fourth send")
-	removed, err := st.CancelBroadcast(context.Background(), b.ID)
-	require.NoError(t, err)
-	assert.Equal(t, 17, removed)
-	close(release)
-	require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:99"), Text: "after"}))
-	d.Wake()
-	snd.waitFor(t, "the notice", func() bool { return slices.ContainsFunc(snd.Sent(), func(m sentMsg) bool { return m.Text == "after" }) })
-	stop()
-	assert.Len(t, snd.Sent(), 5, "three sent, one in flight at the cancel, then the notice")
+		require.NoError(t, st.QueueBroadcast(context.Background(), b.ID, entries))
+		release := make(chan struct{})
+		entered := make(chan struct{}, 100)
+		snd := newFakeSender("telegram", clock)
+		var n atomic.Int32
+		snd.before = func(bot.Outgoing) {
+			if n.Add(1) == 4 {
+				entered <- struct{}{}
+				<-release
+			}
+		}
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("telegram", outbox.Limits{Concurrency: 1}))
+		stop := start(t, d)
+		waitSignal(t, entered, "the fourth send")
+		removed, err := st.CancelBroadcast(context.Background(), b.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 17, removed)
+		close(release)
+		require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("telegram:99"), Text: "after"}))
+		d.Wake()
+		snd.waitFor(t, "the notice", func() bool { return slices.ContainsFunc(snd.Sent(), func(m sentMsg) bool { return m.Text == "after" }) })
+		stop()
+		assert.Len(t, snd.Sent(), 5, "three sent, one in flight at the cancel, then the notice")
+	})
 }
 
 func TestNotify(t *testing.T) {
@@ -675,31 +676,33 @@ func (s *downSender) counts() (tries, sent int) {
 }
 
 func TestChannelDownStopsUntilResumedAndLosesNothing(t *testing.T) {
-	clock := newClock(t0)
-	// the stop lasts until Resume, so sleeping toward its end must block, not jump the clock
-	clock.horizon = t0.Add(48 * time.Hour)
-	st := openStore(t, clock)
-	snd := &downSender{down: true}
-	d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("whatsapp", outbox.Limits{AtMostOnce: true, Concurrency: 1}))
-	for i := range 3 {
-		require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("whatsapp:97059900000%d", i)), Text: "hi"}))
-	}
-	start(t, d)
-	require.Eventually(t, func() bool { tries, _ := snd.counts(); return tries >= 1 }, 10*time.Second, time.Millisecond)
+	eachStore(t, func(t *testing.T, clock *vclock, st store.Backend) {
+		// the stop lasts until Resume, so sleeping toward its end must block, not jump the clock
+		clock.horizon = t0.Add(48 * time.Hour)
+		snd := &downSender{down: true}
+		d := newDispatcher(st, clock, []bot.Sender{snd}, outbox.WithLimits("whatsapp", outbox.Limits{AtMostOnce: true, Concurrency: 1}))
+		for i := range 3 {
+			require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress(fmt.Sprintf("whatsapp:97059900000%d", i)), Text: "hi"}))
+		}
+		start(t, d)
+		require.Eventually(t, func() bool { tries, _ := snd.counts(); return tries >= 1 }, 10*time.Second, time.Millisecond)
+		// the refused message is not left claimed: once resumed, it goes at once from any instance
+		require.Eventually(t, func() bool { return unclaimed(t, st, "whatsapp") }, 10*time.Second, time.Millisecond)
 
-	// a day passes and new messages are queued: a channel that is down is not tried again
-	clock.Set(t0.Add(24 * time.Hour))
-	require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("whatsapp:970599000009"), Text: "later"}))
-	d.Wake()
-	time.Sleep(100 * time.Millisecond) // room for a wrong send to happen
-	tries, _ := snd.counts()
-	assert.Equal(t, 1, tries, "not tried again until resumed")
-	assert.Equal(t, 4, depth(t, st), "nothing is lost or counted failed")
+		// a day passes and new messages are queued: a channel that is down is not tried again
+		clock.Set(t0.Add(24 * time.Hour))
+		require.NoError(t, st.Enqueue(context.Background(), store.OutboxEntry{To: bot.MustParseAddress("whatsapp:970599000009"), Text: "later"}))
+		d.Wake()
+		time.Sleep(100 * time.Millisecond) // room for a wrong send to happen
+		tries, _ := snd.counts()
+		assert.Equal(t, 1, tries, "not tried again until resumed")
+		assert.Equal(t, 4, depth(t, st), "nothing is lost or counted failed")
 
-	snd.mu.Lock()
-	snd.down = false
-	snd.mu.Unlock()
-	d.Resume()
-	require.Eventually(t, func() bool { _, sent := snd.counts(); return sent == 4 }, 10*time.Second, time.Millisecond)
-	require.Eventually(t, func() bool { return depth(t, st) == 0 }, 10*time.Second, time.Millisecond)
+		snd.mu.Lock()
+		snd.down = false
+		snd.mu.Unlock()
+		d.Resume()
+		require.Eventually(t, func() bool { _, sent := snd.counts(); return sent == 4 }, 10*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { return depth(t, st) == 0 }, 10*time.Second, time.Millisecond)
+	})
 }

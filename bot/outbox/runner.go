@@ -102,6 +102,7 @@ const (
 	aborted  // not sent: stopping
 	storeErr // the outcome could not be recorded
 	vanished // no longer in the outbox (its broadcast was cancelled): not sent
+	claimed  // another dispatcher holds it (see claimer), until notBefore: not sent
 )
 
 type result struct {
@@ -363,6 +364,18 @@ func (r *runner) consider(ctx context.Context, l *lane, e *store.OutboxEntry, no
 		return nil
 	}
 	if !e.Started.IsZero() && r.atMostOnce(l) {
+		if r.d.claims != nil {
+			// the dispatcher that marked it may still be sending it
+			switch until, ok, err := r.d.claims.ClaimOutboxEntry(ctx, e.ID, time.Time{}, ClaimLease); {
+			case errors.Is(err, store.ErrNotFound):
+				return nil
+			case err != nil:
+				return err
+			case !ok:
+				l.hold(e.To, r.claimedUntil(until))
+				return nil
+			}
+		}
 		// marked before a send whose outcome was never recorded: it may
 		// have arrived, so it is not sent again
 		r.log.Warn("message interrupted while being sent; not sending it again", "outbox_id", e.ID, "broadcast_id", e.BroadcastID)
@@ -564,6 +577,8 @@ func (r *runner) handle(res result) {
 		r.unload(to, r.d.now())
 	case storeErr:
 		r.unload(to, r.d.now().Add(storeRetry))
+	case claimed:
+		r.unload(to, res.notBefore)
 	}
 }
 
@@ -623,16 +638,51 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 	e := &it.e
 	rec := context.WithoutCancel(ctx)
 	log := r.log.With("outbox_id", e.ID, "kind", string(e.Kind))
+	// claim is the lease_until of this dispatcher's claim on e, on a
+	// store that claims (see claimer)
+	var claim time.Time
+	release := func() {
+		if claim.IsZero() {
+			return
+		}
+		if err := r.d.claims.ReleaseOutboxEntry(rec, e.ID, claim); err != nil {
+			log.Warn("releasing a message; another dispatcher takes it when its lease runs out", "error", err)
+		}
+	}
 	fail := func(format string, args ...any) result {
 		log.Error(fmt.Sprintf(format, args...))
+		release()
 		return result{it: it, outcome: storeErr}
 	}
-	// a cancel removes the entries of a broadcast, not the ones read ahead
-	switch queued, err := r.d.st.OutboxQueued(rec, e.ID); {
-	case err != nil:
-		return fail("looking up a message: %v", err)
-	case !queued:
-		return result{it: it, outcome: vanished}
+	// own takes e, or keeps it, for the next try: the store's claim
+	// makes sure no other dispatcher sends it meanwhile. Without claims
+	// it only checks that e is still queued: a cancel removes the entries
+	// of a broadcast, not the ones read ahead.
+	own := func() (result, bool) {
+		if r.d.claims == nil {
+			switch queued, err := r.d.st.OutboxQueued(rec, e.ID); {
+			case err != nil:
+				return fail("looking up a message: %v", err), false
+			case !queued:
+				return result{it: it, outcome: vanished}, false
+			}
+			return result{}, true
+		}
+		until, ok, err := r.d.claims.ClaimOutboxEntry(rec, e.ID, claim, ClaimLease)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return result{it: it, outcome: vanished}, false
+		case err != nil:
+			return fail("claiming a message: %v", err), false
+		case !ok:
+			log.Info("message held by another dispatcher, or not due yet; not sending it now", "until", until)
+			return result{it: it, outcome: claimed, notBefore: r.claimedUntil(until)}, false
+		}
+		claim = until
+		return result{}, true
+	}
+	if res, ok := own(); !ok {
+		return res
 	}
 	if r.atMostOnce(it.lane) {
 		if err := r.d.st.OutboxStarted(rec, e.ID); err != nil {
@@ -666,7 +716,15 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 						return fail("clearing a message's started mark: %v", err)
 					}
 				}
+				release()
 				return result{it: it, outcome: aborted}
+			}
+			if r.d.claims != nil {
+				// renewed for the resend; if the wait outlasted the claim,
+				// another dispatcher may have taken the message meanwhile
+				if res, ok := own(); !ok {
+					return res
+				}
 			}
 		case errors.Is(err, bot.ErrChannelDown):
 			// the message was refused, not sent: it stays queued, and so does everything else
@@ -680,6 +738,7 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 					return fail("clearing a message's started mark: %v", err)
 				}
 			}
+			release()
 			return result{it: it, outcome: aborted}
 		case errors.Is(err, bot.ErrRecipientGone):
 			r.recovered() // the platform answered: the channel works
@@ -710,6 +769,15 @@ func (r *runner) deliver(ctx context.Context, it *item) result {
 			return result{it: it, outcome: retried, notBefore: notBefore}
 		}
 	}
+}
+
+// claimedUntil is when a message another dispatcher holds may be taken:
+// until, or a lease from now when the store could not tell.
+func (r *runner) claimedUntil(until time.Time) time.Time {
+	if until.IsZero() {
+		return r.d.now().Add(ClaimLease)
+	}
+	return until
 }
 
 // batchAbove is the rate, in sends a second, above which (or with no

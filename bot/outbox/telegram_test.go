@@ -135,7 +135,7 @@ func telegramChannel(tb testing.TB, url string, conns int) *telegram.Channel {
 }
 
 // queueTelegramBroadcast queues a broadcast to telegram:1 … telegram:n.
-func queueTelegramBroadcast(tb testing.TB, st *store.Store, n int) uint64 {
+func queueTelegramBroadcast(tb testing.TB, st store.Backend, n int) uint64 {
 	tb.Helper()
 	b := &store.Broadcast{TextAR: "نداء المصالحة: انضموا إلينا"}
 	require.NoError(tb, st.CreateBroadcast(context.Background(), b))

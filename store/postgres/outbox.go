@@ -455,6 +455,75 @@ func (s *Store) ClaimOutbox(ctx context.Context, channel bot.ChannelName, bulk b
 	return out, nil
 }
 
+// ClaimOutboxEntry claims one entry for a dispatcher about to send it,
+// for lease, so that no other dispatcher sharing the database sends it
+// meanwhile: one that lost its lease to another instance but is still
+// running, say. The claim is taken when the entry is due (NotBefore
+// passed) and not claimed, or its claim ran out, or held is the lease_until
+// of the caller's own claim, which is then renewed. It returns the new
+// lease_until, the caller's token for renewing or releasing the claim,
+// and ok; or, when someone else holds the entry or it is not yet due, ok
+// false and the time until which it is not the caller's (zero if unknown);
+// store.ErrNotFound when the entry is no longer in the outbox.
+//
+// OutboxDone and OutboxFailed end a claim by removing the entry,
+// OutboxRetry by rescheduling it, ReleaseOutboxEntry when it was not sent
+// after all. A dispatcher that dies holding a claim delays its entry by
+// the lease. Leases are read by the claiming store's clock, as in
+// ClaimOutbox.
+func (s *Store) ClaimOutboxEntry(ctx context.Context, id uint64, held time.Time, lease time.Duration) (until time.Time, ok bool, err error) {
+	if lease <= 0 {
+		return time.Time{}, false, fmt.Errorf("claiming outbox entry %d: lease %s is not positive", id, lease)
+	}
+	now := s.stamp()
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		var got time.Time
+		err := tx.QueryRow(ctx, `UPDATE outbox SET lease_until = $4 WHERE id = $1
+			AND (not_before IS NULL OR not_before <= $2)
+			AND (lease_until IS NULL OR lease_until <= $2 OR lease_until = $3)
+			RETURNING lease_until`, int64(id), now, nullTime(held), now.Add(lease)).Scan(&got)
+		switch {
+		case err == nil:
+			until, ok = got.UTC(), true
+			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		var busy *time.Time
+		if err := tx.QueryRow(ctx, `SELECT greatest(lease_until, not_before) FROM outbox WHERE id = $1`, int64(id)).Scan(&busy); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			return err
+		}
+		if busy != nil {
+			until = busy.UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("claiming outbox entry %d: %w", id, err)
+	}
+	return until, ok, nil
+}
+
+// ReleaseOutboxEntry ends the caller's claim on an entry it did not send
+// after all (its dispatcher is stopping, or the channel went down), so
+// another dispatcher may take it at once rather than after the lease.
+// held is the claim's lease_until, as ClaimOutboxEntry returned it: a
+// claim someone else took meanwhile is left alone. An unknown ID is
+// skipped.
+func (s *Store) ReleaseOutboxEntry(ctx context.Context, id uint64, held time.Time) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE outbox SET lease_until = NULL WHERE id = $1 AND lease_until = $2`, int64(id), nullTime(held))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("releasing outbox entry %d: %w", id, err)
+	}
+	return nil
+}
+
 // outcome is what happened to a sent entry, for its broadcast's counters.
 type outcome int
 

@@ -159,3 +159,83 @@ func TestConnectionLostMidTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 }
+
+// TestClaimOutboxEntry claims single entries as a dispatcher does before
+// each send: a claim excludes every other claim, of an entry or of a page,
+// until it is renewed, released, or its entry rescheduled, or its lease
+// runs out; an entry not yet due is claimed by no one.
+func TestClaimOutboxEntry(t *testing.T) {
+	c := &clock{now: time.Now().UTC()}
+	s, _ := openTest(t, WithNow(c.read))
+	ctx := context.Background()
+	const lease = time.Minute
+	entries := []store.OutboxEntry{
+		{To: bot.MustParseAddress("telegram:1"), Text: "a"},
+		{To: bot.MustParseAddress("telegram:2"), Text: "b"},
+	}
+	require.NoError(t, s.Enqueue(ctx, entries...))
+	id := entries[0].ID
+
+	held, ok, err := s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.WithinDuration(t, c.read().Add(lease), held, time.Second)
+	until, ok, err := s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.False(t, ok, "claimed once at a time")
+	require.True(t, until.Equal(held), "held until the claim's lease: %v, want %v", until, held)
+	page, err := s.ClaimOutbox(ctx, bot.Telegram, false, 10, lease)
+	require.NoError(t, err)
+	require.Len(t, page, 1, "a page claim skips it")
+	require.Equal(t, entries[1].ID, page[0].ID)
+
+	// the holder renews its claim with its lease_until; a wrong one neither renews nor releases
+	c.advance(30 * time.Second)
+	renewed, ok, err := s.ClaimOutboxEntry(ctx, id, held, lease)
+	require.NoError(t, err)
+	require.True(t, ok, "renewed by its holder")
+	require.True(t, renewed.After(held))
+	_, ok, err = s.ClaimOutboxEntry(ctx, id, held, lease)
+	require.NoError(t, err)
+	require.False(t, ok, "the old lease_until no longer holds it")
+	require.NoError(t, s.ReleaseOutboxEntry(ctx, id, held))
+	_, ok, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.False(t, ok, "released only by its holder")
+	c.advance(45 * time.Second)
+	_, ok, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.False(t, ok, "the renewal counts from when it was made")
+
+	// released, it is free at once
+	require.NoError(t, s.ReleaseOutboxEntry(ctx, id, renewed))
+	held, ok, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.True(t, ok, "free once released")
+
+	// a retry ends the claim and holds the entry until its time, for everyone
+	notBefore := c.read().Add(time.Hour).Truncate(time.Microsecond)
+	require.NoError(t, s.OutboxRetry(ctx, id, notBefore, "timeout"))
+	until, ok, err = s.ClaimOutboxEntry(ctx, id, held, lease)
+	require.NoError(t, err)
+	require.False(t, ok, "not due, even for the claim the retry ended")
+	require.True(t, until.Equal(notBefore), "not before %v, got %v", notBefore, until)
+	c.advance(time.Hour)
+	held, ok, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.True(t, ok, "due again")
+
+	// a claim whose holder died runs out
+	c.advance(lease)
+	_, ok, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.NoError(t, err)
+	require.True(t, ok, "taken again after the lease")
+
+	// a sent entry is gone; releasing it is no error
+	require.NoError(t, s.OutboxDone(ctx, id))
+	_, _, err = s.ClaimOutboxEntry(ctx, id, time.Time{}, lease)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, s.ReleaseOutboxEntry(ctx, id, held))
+	_, _, err = s.ClaimOutboxEntry(ctx, entries[1].ID, time.Time{}, 0)
+	require.Error(t, err, "a claim needs a lease")
+}

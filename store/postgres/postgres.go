@@ -39,7 +39,7 @@
 //	                 text_ref                       "ar"/"en": the text is the broadcast's TextAR/TextEN, read when sent
 //	                 entry                          the rest of the OutboxEntry as JSON
 //	                 attempts, not_before, started, last_error   the entry's fields a dispatcher changes
-//	                 lease_until                    set by ClaimOutbox: until then no other claim takes the entry;
+//	                 lease_until                    set by ClaimOutbox, ClaimOutboxEntry: until then no other claim takes the entry;
 //	                                                a claim not acknowledged by then is taken again
 //	outbox_sent      (channel, minute) PK → n        bulk messages sent per minute, for daily caps; rows older
 //	                                                than 48 hours are pruned as new ones are written
