@@ -20,7 +20,7 @@ import (
 
 // openPostgres opens a store on the database at url, closed when the test
 // ends unless the test closed it first.
-func openPostgres(t *testing.T, url string, opts ...postgres.Option) *postgres.Store {
+func openPostgres(t testing.TB, url string, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), url, opts...)
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 	"mobilise/bot/outbox"
 	"mobilise/bot/telegram"
 	"mobilise/store"
+	"mobilise/store/postgres/pgtest"
 )
 
 const testToken = "123456:TEST-token"
@@ -248,11 +249,20 @@ func benchLong(b *testing.B) {
 // channel to a fake Bot API enforcing limit per second, and reports the
 // achieved rate, its ratio to the limit and the 429s the fake answered.
 func benchDispatch(b *testing.B, limits outbox.Limits, limit, n int) {
+	benchDispatchOn(b, limits, limit, n, func(b *testing.B) store.Backend {
+		st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
+		require.NoError(b, err)
+		return st
+	})
+}
+
+// benchDispatchOn is benchDispatch on the store open gives, a new one for
+// each run, which it closes.
+func benchDispatchOn(b *testing.B, limits outbox.Limits, limit, n int, open func(b *testing.B) store.Backend) {
 	for b.Loop() {
 		b.StopTimer()
 		api := newFakeBotAPI(limit, 0)
-		st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
-		require.NoError(b, err)
+		st := open(b)
 		queueTelegramBroadcast(b, st, n)
 		ch := telegramChannel(b, api.URL, limits.Concurrency+8)
 		d := outbox.NewDispatcher(outbox.NewQueue(st, bot.Telegram), map[bot.ChannelName]bot.Sender{"telegram": ch}, outbox.WithLimits("telegram", limits))
@@ -282,6 +292,15 @@ func benchDispatch(b *testing.B, limits outbox.Limits, limit, n int) {
 // limit of 1000 a second. Run: go test -run x -bench 'DispatchRate$' -benchtime 1x ./bot/outbox
 func BenchmarkDispatchRate(b *testing.B) {
 	benchDispatch(b, outbox.TelegramPaidLimits(), 1000, 10_000)
+}
+
+// BenchmarkDispatchRatePostgres is BenchmarkDispatchRate on the PostgreSQL
+// store: each send's record is a transaction of its own there.
+// Run: MOBILISE_TEST_POSTGRES_REQUIRED=1 go test -run x -bench DispatchRatePostgres -benchtime 1x ./bot/outbox
+func BenchmarkDispatchRatePostgres(b *testing.B) {
+	benchDispatchOn(b, outbox.TelegramPaidLimits(), 1000, 10_000, func(b *testing.B) store.Backend {
+		return openPostgres(b, pgtest.NewDatabase(b))
+	})
 }
 
 // BenchmarkDispatchRate30 measures the default limits over about a minute:

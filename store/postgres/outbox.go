@@ -656,7 +656,16 @@ func (s *Store) OutboxDone(ctx context.Context, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.write(ctx, func(tx pgx.Tx) error { return s.removeEntries(ctx, tx, ids, outcomeSent, "") }); err != nil {
+	record := func(ctx context.Context, ids []uint64) error {
+		return s.write(ctx, func(tx pgx.Tx) error { return s.removeEntries(ctx, tx, ids, outcomeSent, "") })
+	}
+	var err error
+	if s.joined(ctx) != nil {
+		err = record(ctx, ids)
+	} else {
+		err = s.sent.do(ctx, ids, record)
+	}
+	if err != nil {
 		return fmt.Errorf("recording %d sent messages: %w", len(ids), err)
 	}
 	return nil

@@ -126,6 +126,8 @@ var ErrUnsupported = errors.New("not supported by the PostgreSQL store yet")
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// sent shares the commits of OutboxDone between the sends recorded at once
+	sent *batcher
 }
 
 type options struct {
@@ -176,7 +178,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
 	}
-	s := &Store{pool: pool, now: o.now}
+	s := &Store{pool: pool, now: o.now, sent: newBatcher()}
 	if err := s.migrateUp(); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
