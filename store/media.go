@@ -51,7 +51,8 @@ var (
 	ErrMediaTooLarge = errors.New("file too large")
 	// ErrMediaType: the content is not a JPEG, PNG, PDF or MP4 video.
 	ErrMediaType = errors.New("not a JPEG, PNG, PDF or MP4 file")
-	// ErrMediaMissing: a record names a file that is not in the media directory.
+	// ErrMediaMissing: a record names a file that is not in the media
+	// directory, nor in the shared copy if there is one.
 	ErrMediaMissing = errors.New("media file missing")
 	// ErrMediaDamaged: the shared copy of a file does not hash to its name.
 	// Not ErrCorrupt, which stops the bot: one bad file is refused, not served.
@@ -339,7 +340,7 @@ func (f *MediaFiles) fetch(sha, p string) error {
 	defer cancel()
 	content, _, _, err := f.shared.Media(ctx, sha)
 	if err != nil {
-		return fmt.Errorf("media %s: fetching the shared copy: %w", sha, err)
+		return fmt.Errorf("fetching the shared copy: %w", err)
 	}
 	if err := checkContent(sha, content, f.max); err != nil {
 		return fmt.Errorf("media %s: the shared copy: %w", sha, err)
