@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -33,6 +34,13 @@ import (
 // What the platforms gave back for an uploaded file (a Telegram file_id,
 // the answer of WhatsApp's media servers) is kept per account in the
 // media_uploads bucket, so a restart sends by reference too.
+//
+// Instances sharing one PostgreSQL database each have their own media
+// directory, and any of them may send what another kept. There the
+// directory is a cache of a shared copy in the database (SharedMedia): Put
+// writes both, and a file asked for that the directory lacks is fetched,
+// checked against its name and kept before it is read. On bbolt the
+// directory is all there is.
 
 // bucketMediaUploads is the bucket of schema version 9.
 var bucketMediaUploads = []byte("media_uploads")
@@ -43,8 +51,12 @@ var (
 	ErrMediaTooLarge = errors.New("file too large")
 	// ErrMediaType: the content is not a JPEG, PNG, PDF or MP4 video.
 	ErrMediaType = errors.New("not a JPEG, PNG, PDF or MP4 file")
-	// ErrMediaMissing: a record names a file that is not in the media directory.
+	// ErrMediaMissing: a record names a file that is not in the media
+	// directory, nor in the shared copy if there is one.
 	ErrMediaMissing = errors.New("media file missing")
+	// ErrMediaDamaged: the shared copy of a file does not hash to its name.
+	// Not ErrCorrupt, which stops the bot: one bad file is refused, not served.
+	ErrMediaDamaged = errors.New("media file does not match its SHA-256")
 )
 
 // DefaultMaxMedia is the largest file kept: 16 MB, WhatsApp's limit on a
@@ -101,6 +113,39 @@ var mediaTypes = map[string]bot.MediaKind{
 type MediaFiles struct {
 	dir string
 	max int64
+	// shared is the copy every instance reads, nil on bbolt
+	shared SharedMedia
+	// fetching serialises fetches from shared: the messages of a broadcast
+	// ask for its file at once, and one fetch serves them all
+	fetching sync.Mutex
+}
+
+// SharedMedia is a copy of the media files that every instance on one
+// database reads: the PostgreSQL store's media_files. Files are named by
+// the SHA-256 of their content and never change, so keeping one twice is
+// no error and keeps the first.
+type SharedMedia interface {
+	// PutMedia keeps content under sha, unless a file of that sha is kept.
+	PutMedia(ctx context.Context, sha, name, mime string, content []byte) error
+	// Media is the file sha as it was kept; ErrMediaMissing if none is.
+	Media(ctx context.Context, sha string) (content []byte, name, mime string, err error)
+	// MediaSHAs lists the SHA-256 of every file kept.
+	MediaSHAs(ctx context.Context) ([]string, error)
+}
+
+// sharedTimeout bounds one call of the shared copy. The readers of a file
+// (a channel opening it to upload, the checks of a draft) carry no
+// context; a file is at most a few tens of MB, read once per instance.
+const sharedTimeout = time.Minute
+
+// MediaOption configures OpenMediaFiles.
+type MediaOption func(*MediaFiles)
+
+// WithSharedMedia makes the directory a cache of shared: Put keeps each
+// file there too, and Open, Has and Record fetch a file the directory
+// lacks. Set on PostgreSQL, where several instances send the same files.
+func WithSharedMedia(shared SharedMedia) MediaOption {
+	return func(f *MediaFiles) { f.shared = shared }
 }
 
 // MediaDir is the media directory beside the database at dbPath.
@@ -108,14 +153,18 @@ func MediaDir(dbPath string) string { return filepath.Join(filepath.Dir(dbPath),
 
 // OpenMediaFiles opens the media directory dir, creating it (0700), and
 // keeps files of at most max bytes (DefaultMaxMedia if max <= 0).
-func OpenMediaFiles(dir string, max int64) (*MediaFiles, error) {
+func OpenMediaFiles(dir string, max int64, opts ...MediaOption) (*MediaFiles, error) {
 	if max <= 0 {
 		max = DefaultMaxMedia
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the media directory: %w", err)
 	}
-	return &MediaFiles{dir: dir, max: max}, nil
+	f := &MediaFiles{dir: dir, max: max}
+	for _, o := range opts {
+		o(f)
+	}
+	return f, nil
 }
 
 // Dir is the directory.
@@ -137,7 +186,9 @@ func (f *MediaFiles) path(sha string) (string, error) {
 // Put keeps the content of r, named name, and returns its record. It reads
 // at most Max()+1 bytes: a longer file is ErrMediaTooLarge, a type other
 // than JPEG, PNG, PDF or MP4 (from the first bytes, whatever the name says)
-// ErrMediaType. A file kept before is not written again.
+// ErrMediaType. A file kept before is not written again. With a shared
+// copy the file goes there too, before Put returns: a record naming it may
+// be sent by any instance.
 func (f *MediaFiles) Put(r io.Reader, name string) (*Media, error) {
 	tmp, err := os.CreateTemp(f.dir, ".incoming-*")
 	if err != nil {
@@ -159,26 +210,163 @@ func (f *MediaFiles) Put(r io.Reader, name string) (*Media, error) {
 	if n > f.max {
 		return nil, ErrMediaTooLarge
 	}
-	mime, _, _ := strings.Cut(http.DetectContentType(head.Bytes()), ";")
-	kind, ok := mediaTypes[mime]
+	mime, kind, ok := contentType(head.Bytes())
 	if !ok || n == 0 {
 		return nil, fmt.Errorf("%w: the content is %s", ErrMediaType, mime)
 	}
 	m := &Media{SHA256: hex.EncodeToString(h.Sum(nil)), Kind: kind, MIME: mime, Size: n, Name: cleanFileName(name, mime)}
 	dst, _ := f.path(m.SHA256)
-	if fi, err := os.Stat(dst); err == nil && fi.Size() == n {
-		return m, nil // the same bytes, kept before
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return nil, fmt.Errorf("keeping a file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return nil, fmt.Errorf("keeping a file: %w", err)
-	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return nil, fmt.Errorf("keeping a file: %w", err)
+	if fi, err := os.Stat(dst); err != nil || fi.Size() != n {
+		if err := f.install(tmp.Name(), dst); err != nil {
+			return nil, fmt.Errorf("keeping a file: %w", err)
+		}
+	} // else the same bytes, kept before; shared again below in case an earlier share failed
+	if err := f.share(m, dst); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// install renames the whole, synced file tmp to dst, its place in the
+// directory.
+func (f *MediaFiles) install(tmp, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// share keeps the file m, at path p, in the shared copy, if there is one.
+func (f *MediaFiles) share(m *Media, p string) error {
+	if f.shared == nil {
+		return nil
+	}
+	content, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("sharing media %s: %w", m.SHA256, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	if err := f.shared.PutMedia(ctx, m.SHA256, m.Name, m.MIME, content); err != nil {
+		return fmt.Errorf("sharing media %s: %w", m.SHA256, err)
+	}
+	return nil
+}
+
+// ShareLocal keeps in the shared copy every file of the directory it
+// lacks, and returns how many it sent: files kept before the instance
+// shared them (on bbolt, or by an older version) reach the other instances
+// too. A file that does not hash to its name, or cannot be sent, is not,
+// and the others are: the error names each.
+func (f *MediaFiles) ShareLocal(ctx context.Context) (int, error) {
+	if f.shared == nil {
+		return 0, nil
+	}
+	local, err := f.List()
+	if err != nil {
+		return 0, fmt.Errorf("listing media: %w", err)
+	}
+	known, err := f.shared.MediaSHAs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing the shared media: %w", err)
+	}
+	have := make(map[string]bool, len(known))
+	for _, sha := range known {
+		have[sha] = true
+	}
+	sent := 0
+	var errs []error
+	for _, sha := range local {
+		if have[sha] {
+			continue
+		}
+		if err := f.shareFile(ctx, sha); err != nil {
+			errs = append(errs, fmt.Errorf("sharing media %s: %w", sha, err))
+			continue
+		}
+		sent++
+	}
+	return sent, errors.Join(errs...)
+}
+
+// shareFile keeps the directory's file sha in the shared copy, once it is
+// checked against its name.
+func (f *MediaFiles) shareFile(ctx context.Context, sha string) error {
+	p, _ := f.path(sha)
+	content, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if err := checkContent(sha, content, f.max); err != nil {
+		return err
+	}
+	mime, _, _ := contentType(content)
+	return f.shared.PutMedia(ctx, sha, cleanFileName("", mime), mime, content)
+}
+
+// contentType is the type of a file from its first bytes, and its kind;
+// false if it is not a type kept.
+func contentType(head []byte) (string, bot.MediaKind, bool) {
+	mime, _, _ := strings.Cut(http.DetectContentType(head), ";")
+	kind, ok := mediaTypes[mime]
+	return mime, kind, ok
+}
+
+// checkContent checks that content is a file the directory may keep under
+// sha: no larger than max, hashing to sha.
+func checkContent(sha string, content []byte, max int64) error {
+	if int64(len(content)) > max {
+		return fmt.Errorf("%w: %d bytes", ErrMediaTooLarge, len(content))
+	}
+	if sum := sha256.Sum256(content); hex.EncodeToString(sum[:]) != sha {
+		return fmt.Errorf("%w: its content hashes to %s", ErrMediaDamaged, hex.EncodeToString(sum[:]))
+	}
+	return nil
+}
+
+// fetch keeps the shared copy's file sha at p, its place in the
+// directory, once it is checked against its name: a damaged copy is
+// refused and never kept, so what the directory holds is always sound.
+func (f *MediaFiles) fetch(sha, p string) error {
+	f.fetching.Lock()
+	defer f.fetching.Unlock()
+	if _, err := os.Stat(p); err == nil {
+		return nil // fetched while this one waited
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	content, _, _, err := f.shared.Media(ctx, sha)
+	if err != nil {
+		return fmt.Errorf("fetching the shared copy: %w", err)
+	}
+	if err := checkContent(sha, content, f.max); err != nil {
+		return fmt.Errorf("media %s: the shared copy: %w", sha, err)
+	}
+	if err := f.writeFile(content, p); err != nil {
+		return fmt.Errorf("media %s: keeping the shared copy: %w", sha, err)
+	}
+	return nil
+}
+
+// writeFile writes content to a temporary name, syncs it and renames it
+// to p, so p is whole or absent.
+func (f *MediaFiles) writeFile(content []byte, p string) error {
+	tmp, err := os.CreateTemp(f.dir, ".fetched-*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = removeIfExists(tmp.Name()) }()
+	_, err = tmp.Write(content)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err = errors.Join(err, tmp.Close()); err != nil {
+		return err
+	}
+	return f.install(tmp.Name(), p)
 }
 
 // limitedBuffer keeps the first bytes written to it.
@@ -239,21 +427,28 @@ func (f *MediaFiles) Record(sha, name string) (*Media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media %s: %w", sha, err)
 	}
-	mime, _, _ := strings.Cut(http.DetectContentType(head[:n]), ";")
-	kind, ok := mediaTypes[mime]
+	mime, kind, ok := contentType(head[:n])
 	if !ok {
 		return nil, fmt.Errorf("media %s: %w", sha, ErrMediaType)
 	}
 	return &Media{SHA256: sha, Kind: kind, MIME: mime, Size: fi.Size(), Name: cleanFileName(name, mime)}, nil
 }
 
-// Open reads the file sha; ErrMediaMissing if it is not there.
+// Open reads the file sha; ErrMediaMissing if it is not there. A file the
+// directory lacks is fetched from the shared copy, if there is one, and
+// kept: another instance kept it, and this one sends it.
 func (f *MediaFiles) Open(sha string) (io.ReadCloser, error) {
 	p, err := f.path(sha)
 	if err != nil {
 		return nil, err
 	}
 	file, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) && f.shared != nil {
+		if err := f.fetch(sha, p); err != nil {
+			return nil, err
+		}
+		file, err = os.Open(p)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("media %s: %w", sha, ErrMediaMissing)
 	}
@@ -263,14 +458,18 @@ func (f *MediaFiles) Open(sha string) (io.ReadCloser, error) {
 	return file, nil
 }
 
-// Has reports whether the file sha is kept.
+// Has reports whether the file sha is kept. A file the directory lacks is
+// fetched from the shared copy, as Open does: a draft that names it is
+// about to be sent. A file that cannot be fetched is not kept.
 func (f *MediaFiles) Has(sha string) bool {
 	p, err := f.path(sha)
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(p)
-	return err == nil
+	if _, err = os.Stat(p); err == nil {
+		return true
+	}
+	return errors.Is(err, os.ErrNotExist) && f.shared != nil && f.fetch(sha, p) == nil
 }
 
 // List returns the SHA-256 of every file kept.

@@ -123,7 +123,8 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		return damage.explain(err)
 	}
 	var in *instances
-	if pg, ok := st.(*postgres.Store); ok {
+	pg, onPG := st.(*postgres.Store)
+	if onPG {
 		in = newInstances(pg, log)
 	}
 	defer func() {
@@ -135,10 +136,19 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 	if err != nil {
 		return fmt.Errorf("loading messages: %w", err)
 	}
-	// the posters, PDFs and videos of calls to action, beside the database
-	files, err := store.OpenMediaFiles(store.MediaDir(cfg.dbPath()), 0)
+	// the posters, PDFs and videos of calls to action, beside the database;
+	// on PostgreSQL the directory caches the copy in the database, which
+	// every instance reads, so the lease holder sends what any kept
+	var mediaOpts []store.MediaOption
+	if onPG {
+		mediaOpts = append(mediaOpts, store.WithSharedMedia(pg))
+	}
+	files, err := store.OpenMediaFiles(store.MediaDir(cfg.dbPath()), 0, mediaOpts...)
 	if err != nil {
 		return err
+	}
+	if onPG {
+		shareLocalMedia(ctx, files, log)
 	}
 
 	plan := outbox.Plan{bot.Telegram: outbox.TelegramLimits(), bot.WhatsApp: outbox.WhatsAppLimits()}
@@ -380,4 +390,20 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Backend
 	}
 	log.Info("the state is kept in PostgreSQL", "schema_version", postgres.SchemaVersion)
 	return st, nil
+}
+
+// shareLocalMedia puts into the database the files of the media directory
+// it lacks: those kept before the instance ran on PostgreSQL, or by a
+// version that kept them on disk only. One that cannot be shared is
+// logged, and the bot starts: only that file is missing elsewhere.
+func shareLocalMedia(ctx context.Context, files *store.MediaFiles, log *slog.Logger) {
+	start := time.Now()
+	n, err := files.ShareLocal(ctx)
+	if err != nil {
+		log.Error("sharing the media directory's files through the database", "shared", n, "error", err)
+		return
+	}
+	if n > 0 {
+		log.Info("media files shared through the database", "files", n, "took", time.Since(start).Round(time.Millisecond))
+	}
 }

@@ -5,8 +5,8 @@
 // consent, campaigns, pledges and their counters, the audience counts a
 // broadcast's preview shows, and the outbox with its broadcasts; member
 // institutions, the people who act for them and their supporters; the
-// dashboard's sign-ins; polls; the codes of genuine calls; and the
-// platforms' references to uploaded files.
+// dashboard's sign-ins; polls; the codes of genuine calls; the platforms'
+// references to uploaded files, and the files themselves.
 //
 // Schema (migrations/NNNN_name.up.sql, applied by Open with golang-migrate,
 // which records the version in schema_migrations; versions may have gaps):
@@ -68,6 +68,8 @@
 //	latest_calls     (kind, ref_id) PK → calls      the latest code of a broadcast or reminder
 //	verify_failures  mark PK                        unix seconds of the wrong codes asked about from an address
 //	media_uploads    (account, sha256) PK           a platform's reference to an uploaded file, as JSON
+//	media_files      sha256 PK                      a poster, PDF or video: its content (bytea, stored EXTERNAL,
+//	                                                uncompressed), first name, type and size; never changed
 //
 // Migrations 10, 11 and 13 to 16 (sessions, settings and handled updates;
 // reminders; sign-ups and forgotten pledges; the audit log, the bulk-send
@@ -115,7 +117,7 @@ import (
 var migrationFiles embed.FS
 
 // SchemaVersion is the newest migration this program knows.
-const SchemaVersion = 25
+const SchemaVersion = 26
 
 // ErrUnsupported means the operation, or the audience asked for, is one
 // the PostgreSQL store does not have yet.
