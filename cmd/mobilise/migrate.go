@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -38,8 +39,8 @@ earlier copy, not written to since, is copied into afresh, so a first copy
 can be made while the bot still runs and a last one after it stops. A
 database that instances have written to is never overwritten.
 
-Media files (data/media) are not in the database: copy that directory to
-the data directory of each instance.
+The media files beside FILE (its media directory) are copied into the
+database too, where every instance finds them.
 
 `)
 		fs.PrintDefaults()
@@ -69,9 +70,6 @@ the data directory of each instance.
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %s into %s: every count matches\n", src, redactURL(dst))
-	if dir := store.MediaDir(src); hasFiles(dir) {
-		fmt.Fprintf(stdout, "the media files stay in %s: copy that directory into the data directory of each instance\n", dir)
-	}
 	return 0
 }
 
@@ -104,7 +102,46 @@ func migrateStore(ctx context.Context, src, dst string, stdout io.Writer) ([]pos
 		return nil, fmt.Errorf("opening %s: %w", redactURL(dst), err)
 	}
 	defer pg.Close()
-	return pg.Import(ctx, st, src)
+	counts, err := pg.Import(ctx, st, src)
+	if err != nil {
+		return counts, err
+	}
+	media, err := copyMedia(ctx, store.MediaDir(src), pg)
+	return append(counts, media), err
+}
+
+// copyMedia puts the files of the media directory beside the database
+// into PostgreSQL, where the instances find them, and counts the files
+// the directory holds and how many of them the database has. A file
+// already there is left as it is.
+func copyMedia(ctx context.Context, dir string, pg *postgres.Store) (postgres.CopyCount, error) {
+	count := postgres.CopyCount{Kind: "media_files"}
+	if !hasFiles(dir) {
+		return count, nil // none; and no directory made where there was none
+	}
+	files, err := store.OpenMediaFiles(dir, 0, store.WithSharedMedia(pg))
+	if err != nil {
+		return count, err
+	}
+	local, err := files.List()
+	if err != nil {
+		return count, fmt.Errorf("listing the media files in %s: %w", dir, err)
+	}
+	count.Source = len(local)
+	_, shareErr := files.ShareLocal(ctx)
+	known, err := pg.MediaSHAs(ctx)
+	if err != nil {
+		return count, fmt.Errorf("listing the media files copied: %w", err)
+	}
+	for _, sha := range local {
+		if slices.Contains(known, sha) {
+			count.Target++
+		}
+	}
+	if shareErr != nil {
+		return count, fmt.Errorf("copying the media files of %s: %w; the records are copied, and each instance puts the files of its own media directory into the database at start", dir, shareErr)
+	}
+	return count, nil
 }
 
 // redactURL is a database URL without its password, to print.

@@ -32,10 +32,12 @@ func runMigrateBinary(t *testing.T, data, dbURL string) (string, int) {
 
 // TestMigrateMidBroadcastToPostgres moves a running installation from its
 // bbolt file to PostgreSQL the way its README says: a first copy while
-// the bot runs a broadcast and answers people, then the bot stopped, the
-// copy made again, and the bot started on PostgreSQL. The broadcast goes
-// on from where it stopped, everyone gets it exactly once, and the people
-// answered on bbolt are not answered again.
+// the bot runs a broadcast of a poster and answers people, then the bot
+// stopped, the copy made again, and the bot started on PostgreSQL with a
+// data directory of its own. The broadcast goes on from where it stopped,
+// everyone gets the poster exactly once (by the file_id Telegram gave the
+// first upload, on bbolt), the people answered on bbolt are not answered
+// again, and a conversation begun on bbolt goes on.
 func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program")
@@ -43,7 +45,7 @@ func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	mobiliseBinary(t) // not timed
 	const people, writers = 300, 12
-	s := prepareBroadcast(t, people)
+	s := prepareBroadcastWith(t, people, crashPoster(t))
 	api := newCrashBotAPI(t, 30)
 
 	p := startBot(t, s, api, false, 1)
@@ -65,6 +67,7 @@ func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	require.Equal(t, 0, code, "the last copy, after the stop:\n%s", out)
 	require.Contains(t, out, "every count matches")
 	require.Regexp(t, `outbox\s+\d+\s+\d+`, out, "the counts of both sides are printed")
+	require.Regexp(t, `media_files\s+1\s+1`, out, "the poster is copied into the database")
 	t.Logf("the copy after the stop:\n%s", out)
 
 	pg := startInstance(t, dbURL, api, "postgres")
@@ -77,6 +80,16 @@ func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	got := api.tally(s.recipients)
 	assert.Zero(t, got.twice+got.more, "after a clean stop, nobody gets the call twice")
 	assert.Empty(t, api.wrongTexts(s.recipients), "each in their language")
+	api.mu.Lock()
+	m := api.media
+	photos := 0
+	for chat := range s.recipients {
+		photos += m.photos[chat]
+	}
+	api.mu.Unlock()
+	assert.Equal(t, people, photos, "every recipient got the poster")
+	assert.Equal(t, 1, m.uploads, "the poster uploaded on bbolt is sent by its file_id from PostgreSQL")
+	assert.Empty(t, m.badRef)
 	answers := api.answers(writers)
 	require.Len(t, answers, writers)
 	for chat, n := range answers {
