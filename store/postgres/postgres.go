@@ -1,12 +1,16 @@
 // Package postgres keeps the bot's data in PostgreSQL, behind the same
 // operations, types and errors as the bbolt store (package store), so one
 // installation can run on a database server shared by several instances.
-// It holds a first part of the store's operations: people and their
-// consent, campaigns, pledges and their counters, the audience counts a
-// broadcast's preview shows, and the outbox with its broadcasts; member
+// It holds every operation of store.Backend: people and their consent,
+// campaigns, pledges and their counters, audiences, the outbox with its
+// broadcasts, reminders, conversations, the audit log; member
 // institutions, the people who act for them and their supporters; the
 // dashboard's sign-ins; polls; the codes of genuine calls; the platforms'
-// references to uploaded files, and the files themselves.
+// references to uploaded files, and the files themselves. What only a
+// bbolt file has (its snapshot, backup, check and compaction) it has not:
+// PostgreSQL's own tools do that. Import copies a bbolt file in
+// (import.go), and the leases of lease.go choose the instance that runs
+// each singleton.
 //
 // Schema (migrations/NNNN_name.up.sql, applied by Open with golang-migrate,
 // which records the version in schema_migrations; versions may have gaps):
