@@ -105,7 +105,7 @@ func newLogger(cfg Config, w io.Writer, consoleMode bool) *slog.Logger {
 // calls the operations; and the dispatcher, which sends what the queue
 // holds through the channels, asking the operations what to hold back.
 func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, stderr *os.File) error {
-	waLinked := whatsAppLinked(cfg)
+	waLinked := whatsAppLinked(ctx, cfg)
 	consoleMode := cfg.Console || (cfg.TelegramToken == "" && !waLinked && !cfg.WhatsApp)
 	log := newLogger(cfg, stderr, consoleMode)
 	ctx, log, damage := guardCorruption(ctx, cfg.DataDir, log)
@@ -171,8 +171,12 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		}
 		channels = append(channels, tg)
 	}
+	if cfg.usesPostgres() && !waLinked && whatsAppFileLinked(ctx, cfg.DataDir) {
+		log.Warn("a WhatsApp number is linked in " + whatsapp.DBFile + ", but on PostgreSQL the device is kept in the database: " +
+			"stop the bot and copy it with `mobilise whatsapp copy`, or link again with `mobilise whatsapp link`")
+	}
 	if waLinked || cfg.WhatsApp {
-		d, err := whatsapp.OpenDevice(ctx, cfg.DataDir, log.With("comp", "whatsapp"))
+		d, err := openWhatsAppDevice(ctx, cfg, log.With("comp", "whatsapp"))
 		if err != nil {
 			return fmt.Errorf("opening the WhatsApp session: %w", err)
 		}
