@@ -15,6 +15,8 @@ import (
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 
+	"mobilise/bot"
+	"mobilise/store"
 	"mobilise/store/postgres/pgtest"
 )
 
@@ -125,4 +127,37 @@ func TestWhatsAppCopyToPostgres(t *testing.T) {
 	res = runMain(t, t.Context(), []string{"whatsapp", "status"}, map[string]string{"MOBILISE_DATA": data}, "")
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "linked to +970599000000", "whatsapp.db is left as it was")
+}
+
+// TestMigrateAgainKeepsTheWhatsAppDevice follows the move to PostgreSQL
+// with the number copied between the first `mobilise migrate` and the last:
+// copying the bot's data afresh leaves whatsmeow's tables alone.
+func TestMigrateAgainKeepsTheWhatsAppDevice(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "mobilise.db"))
+	require.NoError(t, err)
+	_, _, err = st.EnsureContact(t.Context(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	file := filepath.Join(data, "whatsapp.db")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	saveLinkedDevice(t, "sqlite", "file:"+file+"?_pragma=foreign_keys(1)", "sqlite", "970599000000")
+	env := map[string]string{"MOBILISE_DATA": data, "MOBILISE_STORE": url}
+
+	res := runMain(t, t.Context(), []string{"migrate"}, env, "")
+	require.Equal(t, 0, res.code, res.stderr)
+	res = runMain(t, t.Context(), []string{"whatsapp", "copy"}, env, "")
+	require.Equal(t, 0, res.code, res.stderr)
+	res = runMain(t, t.Context(), []string{"migrate"}, env, "")
+	require.Equal(t, 0, res.code, "the copy untouched since: copied afresh\n%s", res.stderr)
+	assert.Contains(t, res.stdout, "every count matches")
+
+	res = runMain(t, t.Context(), []string{"whatsapp", "status"}, env, "")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "linked to +970599000000", "the device is still in PostgreSQL")
+	d, err := openWhatsAppDevice(t.Context(), Config{DataDir: data, Store: url}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err, "whatsmeow's version table is intact: no upgrade is run again over its tables")
+	assert.True(t, d.Linked())
+	require.NoError(t, d.Close())
 }
