@@ -234,7 +234,21 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		outbox.WithMedia(files, co.Words()),
 	)...)
 	sched := newScheduler(loc, log.With("comp", "scheduler"), co)
-	dash, err := dashboard.New(dashboard.Config{Co: co, Cat: cat, Loc: loc, Log: log.With("comp", "dashboard"), Health: channelHealth(channels)})
+	// the channels as they run and as the health checks see them: on a
+	// shared database a leased channel runs only on the lease holder, and
+	// the health checks keep the channel itself unless its lease wrapper
+	// knows better (WhatsApp on standby is no fault)
+	running, health := channels, channels
+	if in != nil {
+		running, health = slices.Clone(channels), slices.Clone(channels)
+		for i, ch := range channels {
+			running[i] = in.channel(ch, cfg.TelegramWebhook != "")
+			if _, ok := running[i].(connector); ok {
+				health[i] = running[i]
+			}
+		}
+	}
+	dash, err := dashboard.New(dashboard.Config{Co: co, Cat: cat, Loc: loc, Log: log.With("comp", "dashboard"), Health: channelHealth(health)})
 	if err != nil {
 		return fmt.Errorf("building the dashboard: %w", err)
 	}
@@ -243,7 +257,7 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		leases = in.Held
 		in.metrics(reg)
 	}
-	stopOps, err := startOps(ctx, cfg, log, st, reg, channels, dash.Handler(), leases)
+	stopOps, err := startOps(ctx, cfg, log, st, reg, health, dash.Handler(), leases)
 	if err != nil {
 		return err
 	}
@@ -257,18 +271,13 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			in.singleton("broadcasts", co.Broadcasts.Run), in.singleton("posters", co.Posters.Run),
 			in.wakeOnNotify(queue),
 		}
-		// a copy: the health checks keep the channels themselves
-		channels = slices.Clone(channels)
-		for i, ch := range channels {
-			channels[i] = in.channel(ch, cfg.TelegramWebhook != "")
-		}
 	}
 	return damage.explain(runChannels(ctx, log, func(ch bot.Channel) bot.Handler {
 		if ch.Name() == bot.Console {
 			return disp.Flushed(bot.Console, h)
 		}
 		return h
-	}, channels, consoleMode, background...))
+	}, running, consoleMode, background...))
 }
 
 // telegramOptions are the options every Telegram client of the bot shares.
