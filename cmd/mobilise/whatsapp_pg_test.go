@@ -16,6 +16,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 
 	"mobilise/bot"
+	"mobilise/bot/whatsapp"
 	"mobilise/store"
 	"mobilise/store/postgres/pgtest"
 )
@@ -160,4 +161,24 @@ func TestMigrateAgainKeepsTheWhatsAppDevice(t *testing.T) {
 	require.NoError(t, err, "whatsmeow's version table is intact: no upgrade is run again over its tables")
 	assert.True(t, d.Linked())
 	require.NoError(t, d.Close())
+}
+
+// TestBotOnPostgresPointsAtWhatsAppFile checks that a bot started on
+// PostgreSQL, whose data directory still holds a linked whatsapp.db while
+// the database has no device, says how to bring the number along, and
+// runs without WhatsApp rather than with the file.
+func TestBotOnPostgresPointsAtWhatsAppFile(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	data := t.TempDir()
+	file := filepath.Join(data, "whatsapp.db")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	saveLinkedDevice(t, "sqlite", "file:"+file+"?_pragma=foreign_keys(1)", "sqlite", "970599000000")
+
+	res := runMain(t, t.Context(), nil, map[string]string{"MOBILISE_DATA": data, "MOBILISE_STORE": url}, onboarding)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "mobilise whatsapp copy")
+	assert.Contains(t, res.stdout, "< ", "the terminal chat ran")
+	linked, err := whatsapp.PostgresLinked(t.Context(), url)
+	require.NoError(t, err)
+	assert.False(t, linked, "nothing is copied behind the admin's back")
 }
