@@ -99,6 +99,16 @@ func (f *fakeClient) AddEventHandler(h whatsmeow.EventHandler) uint32 {
 	return uint32(len(f.handlers))
 }
 
+func (f *fakeClient) RemoveEventHandler(id uint32) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id == 0 || int(id) > len(f.handlers) || f.handlers[id-1] == nil {
+		return false
+	}
+	f.handlers[id-1] = nil
+	return true
+}
+
 func (f *fakeClient) SendMessage(_ context.Context, to types.JID, msg *waE2E.Message, _ ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -141,7 +151,9 @@ func (f *fakeClient) emit(evt any) {
 	hs := append([]whatsmeow.EventHandler(nil), f.handlers...)
 	f.mu.Unlock()
 	for _, h := range hs {
-		h(evt)
+		if h != nil { // removed
+			h(evt)
+		}
 	}
 }
 

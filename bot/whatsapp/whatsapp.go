@@ -115,6 +115,7 @@ type client interface {
 	Disconnect()
 	IsConnected() bool
 	AddEventHandler(whatsmeow.EventHandler) uint32
+	RemoveEventHandler(id uint32) bool
 	SendMessage(ctx context.Context, to types.JID, message *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error)
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
@@ -278,15 +279,20 @@ type job struct {
 
 // Run connects, passes each private text message to h until ctx is
 // cancelled or the account logs out, then waits for running handlers,
-// disconnects and returns (ErrLoggedOut after a logout). It may be called once.
+// disconnects and returns (ErrLoggedOut after a logout). Once it has
+// returned it may be called again, and connects anew: an instance that
+// loses the whatsapp lease and wins it back later runs the channel again.
 func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
-		return errors.New("whatsapp: Run called twice")
+		return errors.New("whatsapp: Run called while running")
+	}
+	if c.loggedOut {
+		c.mu.Unlock()
+		return fmt.Errorf("whatsapp: run: %w", ErrLoggedOut)
 	}
 	c.started = true
-	loggedOut := c.loggedOut
 	c.alertCtx = context.WithoutCancel(ctx)
 	if a, ok := bot.AlerterOf(h); ok && c.alert == nil {
 		// the admins hear of the account's troubles through the bot
@@ -297,12 +303,15 @@ func (c *Channel) Run(ctx context.Context, h bot.Handler) error {
 		}
 	}
 	c.mu.Unlock()
-	if loggedOut {
-		return fmt.Errorf("whatsapp: run: %w", ErrLoggedOut)
-	}
 
 	workers := c.startWorkers(context.WithoutCancel(ctx), h)
-	c.client.AddEventHandler(c.onEvent)
+	handler := c.client.AddEventHandler(c.onEvent)
+	defer func() {
+		c.client.RemoveEventHandler(handler)
+		c.mu.Lock()
+		c.started = false
+		c.mu.Unlock()
+	}()
 	if err := c.client.Connect(); err != nil {
 		c.stopWorkers(workers)
 		c.fireAlert(Alert{Kind: AlertConnectFailure, Detail: err.Error()})

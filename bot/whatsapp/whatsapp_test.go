@@ -542,3 +542,33 @@ func TestServerErrorCode(t *testing.T) {
 	_, ok = serverErrorCode(errors.New("server returned error 463"))
 	assert.False(t, ok, "only whatsmeow's error, matched with errors.Is")
 }
+
+// TestRunAgainAfterLeaseLost checks that Run, once returned (the whatsapp
+// lease lost), runs again when the lease is won back: it connects anew,
+// each message is handled once, and a second Run while one is in
+// progress is refused. After a logout it stays stopped.
+func TestRunAgainAfterLeaseLost(t *testing.T) {
+	f := newFakeClient()
+	c := newWithClient(f, withTypingDelay(time.Hour))
+	got := make(recorder, 4)
+	r := start(t, c, f, got)
+	assert.ErrorContains(t, c.Run(context.Background(), got), "while running")
+	f.emit(dm("M1", phoneJID, phoneJID, text("1")))
+	assert.Equal(t, "1", receive(t, got).Text)
+	require.NoError(t, r.stop(t))
+	f.emit(dm("M2", phoneJID, phoneJID, text("lost")))
+
+	r = start(t, c, f, got)
+	f.emit(dm("M3", phoneJID, phoneJID, text("3")))
+	assert.Equal(t, "3", receive(t, got).Text, "the message between the two runs reached no handler")
+	select {
+	case in := <-got:
+		assert.Fail(t, "handled twice", in.Text)
+	case <-time.After(50 * time.Millisecond):
+	}
+	assert.Len(t, f.connects, 0)
+	f.emit(&events.LoggedOut{})
+	require.ErrorIs(t, r.wait(t), ErrLoggedOut)
+	assert.Equal(t, 2, f.disconnects)
+	assert.ErrorIs(t, c.Run(context.Background(), got), ErrLoggedOut)
+}

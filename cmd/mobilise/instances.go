@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +13,7 @@ import (
 	"mobilise/bot"
 	"mobilise/bot/lease"
 	"mobilise/bot/outbox"
+	"mobilise/bot/whatsapp"
 	"mobilise/store/postgres"
 )
 
@@ -28,33 +31,90 @@ import (
 //	telegram     receiving in polling mode (in webhook mode every instance receives)
 //	whatsapp     the WhatsApp connection: one live session per device
 //
+// The WhatsApp connection follows the outbox lease: WhatsApp messages
+// leave through the connection (Telegram's go over HTTP from anywhere), so
+// only the instance whose dispatcher sends them takes the whatsapp lease,
+// and gives it up when it loses the outbox lease. The device it connects
+// with is in the database, the same for every instance.
+//
 // On the bbolt file none of this applies: the file has one process.
 
 // instances runs the singletons of one instance on a PostgreSQL store.
 type instances struct {
 	pg  *postgres.Store
-	l   *postgres.Leaser
+	l   leaser
 	log *slog.Logger
+	// held is whether this instance's singleton of each name is running,
+	// for work that follows a lease
+	mu   sync.Mutex
+	held map[string]*runState
+}
+
+// leaser grants the leases and lists the ones held here.
+type leaser interface {
+	lease.Leaser
+	Held() []string
+}
+
+// runState says whether a singleton runs, and when that changes.
+type runState struct {
+	on      bool
+	changed chan struct{} // closed at the next change
 }
 
 func newInstances(pg *postgres.Store, log *slog.Logger) *instances {
-	return &instances{pg: pg, l: pg.Leaser(), log: log.With("comp", "lease")}
+	return &instances{pg: pg, l: pg.Leaser(), log: log.With("comp", "lease"), held: map[string]*runState{}}
 }
 
 // singleton returns run as a loop that runs while this instance holds the
 // lease of name.
 func (in *instances) singleton(name string, run func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
-		lease.Run(ctx, in.l, name, run, lease.WithLogger(in.log))
+		lease.Run(ctx, in.l, name, func(ctx context.Context) error {
+			in.setRunning(name, true)
+			defer in.setRunning(name, false)
+			return run(ctx)
+		}, lease.WithLogger(in.log))
 		return nil
 	}
+}
+
+func (in *instances) state(name string) *runState {
+	r := in.held[name]
+	if r == nil {
+		r = &runState{changed: make(chan struct{})}
+		in.held[name] = r
+	}
+	return r
+}
+
+func (in *instances) setRunning(name string, on bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	r := in.state(name)
+	if r.on != on {
+		r.on = on
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}
+}
+
+// running reports whether this instance runs the singleton of name, and
+// returns a channel closed when that changes.
+func (in *instances) running(name string) (bool, <-chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	r := in.state(name)
+	return r.on, r.changed
 }
 
 // channel returns ch receiving only while this instance holds its lease,
 // when only one instance may receive on it at a time.
 func (in *instances) channel(ch bot.Channel, webhook bool) bot.Channel {
 	switch {
-	case ch.Name() == bot.WhatsApp, ch.Name() == bot.Telegram && !webhook:
+	case ch.Name() == bot.WhatsApp:
+		return &followingChannel{Channel: ch, in: in, follows: "outbox"}
+	case ch.Name() == bot.Telegram && !webhook:
 		return &leasedChannel{Channel: ch, in: in}
 	}
 	return ch
@@ -69,6 +129,68 @@ type leasedChannel struct {
 
 func (c *leasedChannel) Run(ctx context.Context, h bot.Handler) error {
 	return c.in.singleton(string(c.Name()), func(ctx context.Context) error { return c.Channel.Run(ctx, h) })(ctx)
+}
+
+// followingChannel is a channel that runs under its own lease, and tries
+// for it only while this instance runs the singleton it follows: the
+// WhatsApp connection follows the dispatcher that sends through it.
+type followingChannel struct {
+	bot.Channel
+	in      *instances
+	follows string
+}
+
+// Run runs the channel while this instance runs the followed singleton
+// and holds the channel's lease, until ctx ends or the account logs out:
+// the other instances would fail the same way, so the lease is not taken
+// again and ErrLoggedOut is returned.
+func (c *followingChannel) Run(ctx context.Context, h bot.Handler) error {
+	for ctx.Err() == nil {
+		on, changed := c.in.running(c.follows)
+		if !on {
+			select {
+			case <-ctx.Done():
+			case <-changed:
+			}
+			continue
+		}
+		fctx, cancel := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			select {
+			case <-changed: // no longer running here
+				cancel()
+			case <-fctx.Done():
+			}
+		}()
+		var loggedOut error
+		lease.Run(fctx, c.in.l, string(c.Name()), func(ctx context.Context) error {
+			err := c.Channel.Run(ctx, h)
+			if errors.Is(err, whatsapp.ErrLoggedOut) {
+				loggedOut = err
+				return nil // done: the lease is released and not tried again
+			}
+			return err
+		}, lease.WithLogger(c.in.log))
+		cancel()
+		<-stopped
+		if loggedOut != nil {
+			return loggedOut
+		}
+	}
+	return nil
+}
+
+// Connected reports the channel's connection on the instance that runs
+// the followed singleton, which sends through it; elsewhere the channel is
+// on standby, which is no fault.
+func (c *followingChannel) Connected() bool {
+	if on, _ := c.in.running(c.follows); !on {
+		return true
+	}
+	conn, ok := c.Channel.(connector)
+	return !ok || conn.Connected()
 }
 
 // wakeOnNotify wakes this instance's dispatcher when another instance

@@ -105,7 +105,7 @@ func newLogger(cfg Config, w io.Writer, consoleMode bool) *slog.Logger {
 // calls the operations; and the dispatcher, which sends what the queue
 // holds through the channels, asking the operations what to hold back.
 func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, stderr *os.File) error {
-	waLinked := whatsAppLinked(cfg)
+	waLinked := whatsAppLinked(ctx, cfg)
 	consoleMode := cfg.Console || (cfg.TelegramToken == "" && !waLinked && !cfg.WhatsApp)
 	log := newLogger(cfg, stderr, consoleMode)
 	ctx, log, damage := guardCorruption(ctx, cfg.DataDir, log)
@@ -181,8 +181,12 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		}
 		channels = append(channels, tg)
 	}
+	if cfg.usesPostgres() && !waLinked && whatsAppFileLinked(ctx, cfg.DataDir) {
+		log.Warn("a WhatsApp number is linked in " + whatsapp.DBFile + ", but on PostgreSQL the device is kept in the database: " +
+			"stop the bot and copy it with `mobilise whatsapp copy`, or link again with `mobilise whatsapp link`")
+	}
 	if waLinked || cfg.WhatsApp {
-		d, err := whatsapp.OpenDevice(ctx, cfg.DataDir, log.With("comp", "whatsapp"))
+		d, err := openWhatsAppDevice(ctx, cfg, log.With("comp", "whatsapp"))
 		if err != nil {
 			return fmt.Errorf("opening the WhatsApp session: %w", err)
 		}
@@ -240,7 +244,21 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		outbox.WithMedia(files, co.Words()),
 	)...)
 	sched := newScheduler(loc, log.With("comp", "scheduler"), co)
-	dash, err := dashboard.New(dashboard.Config{Co: co, Cat: cat, Loc: loc, Log: log.With("comp", "dashboard"), Health: channelHealth(channels)})
+	// the channels as they run and as the health checks see them: on a
+	// shared database a leased channel runs only on the lease holder, and
+	// the health checks keep the channel itself unless its lease wrapper
+	// knows better (WhatsApp on standby is no fault)
+	running, health := channels, channels
+	if in != nil {
+		running, health = slices.Clone(channels), slices.Clone(channels)
+		for i, ch := range channels {
+			running[i] = in.channel(ch, cfg.TelegramWebhook != "")
+			if _, ok := running[i].(connector); ok {
+				health[i] = running[i]
+			}
+		}
+	}
+	dash, err := dashboard.New(dashboard.Config{Co: co, Cat: cat, Loc: loc, Log: log.With("comp", "dashboard"), Health: channelHealth(health)})
 	if err != nil {
 		return fmt.Errorf("building the dashboard: %w", err)
 	}
@@ -249,7 +267,7 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 		leases = in.Held
 		in.metrics(reg)
 	}
-	stopOps, err := startOps(ctx, cfg, log, st, reg, channels, dash.Handler(), leases)
+	stopOps, err := startOps(ctx, cfg, log, st, reg, health, dash.Handler(), leases)
 	if err != nil {
 		return err
 	}
@@ -263,18 +281,13 @@ func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, s
 			in.singleton("broadcasts", co.Broadcasts.Run), in.singleton("posters", co.Posters.Run),
 			in.wakeOnNotify(queue),
 		}
-		// a copy: the health checks keep the channels themselves
-		channels = slices.Clone(channels)
-		for i, ch := range channels {
-			channels[i] = in.channel(ch, cfg.TelegramWebhook != "")
-		}
 	}
 	return damage.explain(runChannels(ctx, log, func(ch bot.Channel) bot.Handler {
 		if ch.Name() == bot.Console {
 			return disp.Flushed(bot.Console, h)
 		}
 		return h
-	}, channels, consoleMode, background...))
+	}, running, consoleMode, background...))
 }
 
 // telegramOptions are the options every Telegram client of the bot shares.

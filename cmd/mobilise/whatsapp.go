@@ -21,14 +21,29 @@ import (
 	"mobilise/store"
 )
 
-// whatsAppLinked reports whether a WhatsApp session file exists; opening it
-// is left to the channel, so a bot without WhatsApp never creates one.
-func whatsAppLinked(cfg Config) bool {
-	_, err := os.Stat(filepath.Join(cfg.DataDir, whatsapp.DBFile))
+// whatsAppLinked reports whether a WhatsApp number is linked where the bot
+// keeps its device: in the PostgreSQL database of --store, else in
+// whatsapp.db in the data directory. Neither is created: a bot without
+// WhatsApp never has one.
+func whatsAppLinked(ctx context.Context, cfg Config) bool {
+	if cfg.usesPostgres() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		// an unreachable database is reported by the store's opening
+		linked, err := whatsapp.PostgresLinked(ctx, cfg.Store)
+		return err == nil && linked
+	}
+	return whatsAppFileLinked(ctx, cfg.DataDir)
+}
+
+// whatsAppFileLinked reports whether whatsapp.db in dataDir exists and
+// holds a linked device.
+func whatsAppFileLinked(ctx context.Context, dataDir string) bool {
+	_, err := os.Stat(filepath.Join(dataDir, whatsapp.DBFile))
 	if err != nil {
 		return false
 	}
-	d, err := whatsapp.OpenDevice(context.Background(), cfg.DataDir, slog.New(slog.DiscardHandler))
+	d, err := whatsapp.OpenDevice(ctx, dataDir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return false
 	}
@@ -36,25 +51,43 @@ func whatsAppLinked(cfg Config) bool {
 	return d.Linked()
 }
 
-// runWhatsApp handles "mobilise whatsapp link|status|unlink".
+// openWhatsAppDevice opens the device where the bot keeps it: with
+// PostgreSQL in that database, so that whichever instance holds the
+// whatsapp lease connects with it; else in whatsapp.db in the data directory.
+func openWhatsAppDevice(ctx context.Context, cfg Config, log *slog.Logger) (*whatsapp.Device, error) {
+	if cfg.usesPostgres() {
+		return whatsapp.OpenPostgresDevice(ctx, cfg.Store, log)
+	}
+	return whatsapp.OpenDevice(ctx, cfg.DataDir, log)
+}
+
+// runWhatsApp handles "mobilise whatsapp link|status|unlink|copy".
 func runWhatsApp(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, stderr *os.File) int {
 	cfg := defaultConfig()
 	if v := getenv("MOBILISE_DATA"); v != "" {
 		cfg.DataDir = v
 	}
+	cfg.Store = getenv("MOBILISE_STORE")
 	fs := flag.NewFlagSet("mobilise whatsapp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	phone := fs.String("phone", "", "link by pairing code for this number (+970…) instead of a QR code")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the phone")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, holding whatsapp.db")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "the bot's PostgreSQL database, postgres://…, which then keeps the device (default MOBILISE_STORE; none: whatsapp.db)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: mobilise whatsapp link [--phone +970…] | status | unlink [--data DIR]
+		fmt.Fprint(fs.Output(), `Usage: mobilise whatsapp link [--phone +970…] | status | unlink | copy [--data DIR] [--store postgres://…]
 
   link     pair the bot with a WhatsApp account: scan the QR code from the phone
            (WhatsApp → Linked devices), or with --phone type the pairing code shown.
            Use a dedicated number: WhatsApp bans numbers that send in bulk.
   status   say whether a number is linked, and which
   unlink   log the bot out of WhatsApp and delete the session (stop the bot first)
+  copy     copy the number linked in DIR/whatsapp.db into the PostgreSQL database
+           of --store, to move a bot from the bbolt file to PostgreSQL without
+           linking again (stop the bot first; whatsapp.db is left as it is)
+
+The device keys are kept in DIR/whatsapp.db, or with --store (MOBILISE_STORE)
+in the bot's PostgreSQL database, where every instance finds them.
 
 `)
 		fs.PrintDefaults()
@@ -70,20 +103,35 @@ func runWhatsApp(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return 2
 	}
+	if cfg.Store != "" && !cfg.usesPostgres() {
+		fmt.Fprintln(stderr, "mobilise whatsapp: --store: want a postgres:// URL, or nothing for whatsapp.db in --data")
+		return 2
+	}
+	if verb == "copy" && !cfg.usesPostgres() {
+		fmt.Fprintln(stderr, "mobilise whatsapp copy: --store (or MOBILISE_STORE) must name the PostgreSQL database to copy into")
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	for _, path := range whatsAppSessionFiles(cfg.DataDir) {
-		if err := checkSecretFile(path); err != nil {
+	if !cfg.usesPostgres() || verb == "copy" {
+		for _, path := range whatsAppSessionFiles(cfg.DataDir) {
+			if err := checkSecretFile(path); err != nil {
+				fmt.Fprintln(stderr, "mobilise whatsapp:", err)
+				return 1
+			}
+		}
+	}
+	if verb == "copy" {
+		return whatsAppCopy(ctx, cfg, stdout, stderr, log)
+	}
+	if !cfg.usesPostgres() {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			fmt.Fprintln(stderr, "mobilise whatsapp:", err)
 			return 1
 		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		fmt.Fprintln(stderr, "mobilise whatsapp:", err)
-		return 1
-	}
-	d, err := whatsapp.OpenDevice(ctx, cfg.DataDir, log)
+	d, err := openWhatsAppDevice(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "mobilise whatsapp:", err)
 		return 1
@@ -95,6 +143,9 @@ func runWhatsApp(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprintf(stdout, "linked to +%s\n", d.PhoneNumber())
 		} else {
 			fmt.Fprintln(stdout, "no WhatsApp number is linked; link one with: mobilise whatsapp link")
+			if cfg.usesPostgres() && whatsAppFileLinked(ctx, cfg.DataDir) {
+				fmt.Fprintf(stdout, "%s holds a linked number: copy it into PostgreSQL with: mobilise whatsapp copy\n", filepath.Join(cfg.DataDir, whatsapp.DBFile))
+			}
 		}
 		return 0
 	case "link":
@@ -116,6 +167,19 @@ func runWhatsApp(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fs.Usage()
 	return 2
+}
+
+// whatsAppCopy copies the device of whatsapp.db into PostgreSQL.
+func whatsAppCopy(ctx context.Context, cfg Config, stdout io.Writer, stderr io.Writer, log *slog.Logger) int {
+	res, err := whatsapp.CopyToPostgres(ctx, cfg.DataDir, cfg.Store, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "mobilise whatsapp copy:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "copied +%s from %s into %s (%s in whatsmeow's %d tables).\n",
+		res.PhoneNumber, filepath.Join(cfg.DataDir, whatsapp.DBFile), redactURL(cfg.Store), plural(res.Rows, "row"), res.Tables)
+	fmt.Fprintf(stdout, "Start the instances on PostgreSQL; %s is left as it is: do not run the bot on it again, or both connect with the same keys and replace each other.\n", whatsapp.DBFile)
+	return 0
 }
 
 // webhookSecretName is the file in the data directory that keeps the
@@ -195,4 +259,12 @@ func removeIfExists(path string) error {
 		return err
 	}
 	return nil
+}
+
+// plural words n things: "1 row", "8 rows".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -141,8 +141,11 @@ func emptyForCopy(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("%w: the copy from %s made %s has been written to since (%s, then %s); instances may be running on it, so it is not overwritten",
 			ErrNotEmpty, prev.From, prev.At.Format(time.RFC3339), summary(prev.Counts), summary(now))
 	}
+	// whatsmeow's tables (the WhatsApp device, which may have been linked or
+	// copied into the database since the earlier copy) are not the copy's
 	rows, err := tx.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations' ORDER BY tablename`)
+		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'
+		AND tablename NOT LIKE 'whatsmeow\_%' ORDER BY tablename`)
 	if err != nil {
 		return err
 	}
