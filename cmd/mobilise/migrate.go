@@ -14,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"mobilise/bot/whatsapp"
 	"mobilise/store"
 	"mobilise/store/postgres"
 )
@@ -40,7 +41,8 @@ can be made while the bot still runs and a last one after it stops. A
 database that instances have written to is never overwritten.
 
 The media files beside FILE (its media directory) are copied into the
-database too, where every instance finds them.
+database too, where every instance finds them. The WhatsApp device
+(whatsapp.db) is not: mobilise whatsapp copy moves it once no bot runs.
 
 `)
 		fs.PrintDefaults()
@@ -70,6 +72,10 @@ database too, where every instance finds them.
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %s into %s: every count matches\n", src, redactURL(dst))
+	if dir := filepath.Dir(src); fileExists(filepath.Join(dir, whatsapp.DBFile)) {
+		fmt.Fprintf(stdout, "the WhatsApp device in %s is not copied by migrate: once no bot runs on it, "+
+			"mobilise whatsapp copy --data %s --store … copies it (or link the number again)\n", filepath.Join(dir, whatsapp.DBFile), dir)
+	}
 	return 0
 }
 
@@ -180,4 +186,10 @@ func hasFiles(dir string) bool {
 		return nil // an unreadable part is no file to copy
 	})
 	return errors.Is(err, found)
+}
+
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
