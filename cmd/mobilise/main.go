@@ -401,6 +401,14 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Backend
 	if err != nil {
 		return nil, fmt.Errorf("opening the PostgreSQL store: %w", err)
 	}
+	// before anything is written: mobilise migrate then refuses to copy over it
+	host, err := os.Hostname()
+	if err != nil {
+		host = "an unnamed host"
+	}
+	if err := st.RecordStart(ctx, fmt.Sprintf("%s, pid %d", host, os.Getpid())); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
 	log.Info("the state is kept in PostgreSQL", "schema_version", postgres.SchemaVersion)
 	return st, nil
 }

@@ -38,7 +38,8 @@ data/mobilise.db; while that bot runs, the copy is taken from a snapshot
 it makes. Running migrate again is safe: a database holding only an
 earlier copy, not written to since, is copied into afresh, so a first copy
 can be made while the bot still runs and a last one after it stops. A
-database that instances have written to is never overwritten.
+database that an instance has started on since the copy, or runs on, is
+never overwritten.
 
 The media files beside FILE (its media directory) are copied into the
 database too, where every instance finds them. The WhatsApp device

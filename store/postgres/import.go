@@ -37,6 +37,34 @@ var ErrNotEmpty = errors.New("the database already holds data of its own")
 // was written since.
 const keyMigrated = "migrated_from"
 
+// keyStarted is the meta row of the first instance that started on the
+// database since the last copy. Instances change records in place (a
+// conversation moves on, a campaign is edited) without changing any
+// count, so the counts alone cannot tell a copy written to from an
+// untouched one; this row can. A copy empties meta, and with it this row.
+const keyStarted = "instance_started"
+
+type started struct {
+	At   time.Time `json:"at"`
+	Host string    `json:"host"`
+}
+
+// RecordStart notes that an instance runs on the database, unless one
+// already did since the last copy, so that Import will not copy over
+// what instances write. The bot calls it at start; mobilise migrate does
+// not.
+func (s *Store) RecordStart(ctx context.Context, host string) error {
+	buf, err := json.Marshal(started{At: s.now().UTC(), Host: host})
+	if err != nil {
+		return fmt.Errorf("recording the instance's start: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO NOTHING`, keyStarted, buf); err != nil {
+		return fmt.Errorf("recording the instance's start: %w", err)
+	}
+	return nil
+}
+
 type migrated struct {
 	From   string         `json:"from"`
 	At     time.Time      `json:"at"`
@@ -132,14 +160,38 @@ func emptyForCopy(ctx context.Context, tx pgx.Tx) error {
 	for _, n := range now {
 		total += n
 	}
+	var run started
+	ran, err := getMeta(ctx, tx, keyStarted, &run)
+	if err != nil {
+		return fmt.Errorf("reading the record of an instance's start: %w", err)
+	}
 	switch {
-	case total == 0 && !found:
-		return nil
-	case !found:
+	case total > 0 && !found:
 		return fmt.Errorf("%w (%s), not written by mobilise migrate: copy into an empty database", ErrNotEmpty, summary(now))
-	case !maps.Equal(prev.Counts, now):
+	case found && !maps.Equal(prev.Counts, now):
 		return fmt.Errorf("%w: the copy from %s made %s has been written to since (%s, then %s); instances may be running on it, so it is not overwritten",
 			ErrNotEmpty, prev.From, prev.At.Format(time.RFC3339), summary(prev.Counts), summary(now))
+	case found && ran:
+		return fmt.Errorf("%w: the copy from %s made %s has been written to since: an instance started on it at %s on %s, and what instances wrote would be lost, so it is not overwritten (to copy afresh all the same, drop the database and create it again)",
+			ErrNotEmpty, prev.From, prev.At.Format(time.RFC3339), run.At.Format(time.RFC3339), run.Host)
+	}
+	// an instance started on it before the last copy, still running, holds
+	// its leases: advisory locks of other sessions in this database
+	var locks int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		AND granted AND pid <> pg_backend_pid()
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&locks); err != nil {
+		return fmt.Errorf("looking for instances running on the database: %w", err)
+	}
+	if locks > 0 {
+		return fmt.Errorf("%w: instances are running on it (leases held: %d): stop them first", ErrNotEmpty, locks)
+	}
+	if !found {
+		// empty: an instance that ran on it wrote nothing the copy counts
+		if _, err := tx.Exec(ctx, `DELETE FROM meta WHERE key = $1`, keyStarted); err != nil {
+			return fmt.Errorf("clearing the record of an instance's start: %w", err)
+		}
+		return nil
 	}
 	// whatsmeow's tables (the WhatsApp device, which may have been linked or
 	// copied into the database since the earlier copy) are not the copy's

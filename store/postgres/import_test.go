@@ -476,3 +476,48 @@ func TestImportRefusesADatabaseWithData(t *testing.T) {
 	_, err = pg.ContactByAddress(ctx, bot.Address{Channel: bot.Telegram, ID: "1"})
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
+
+// TestImportRefusesACopyInstancesRanOn leaves a copy alone once an
+// instance has started on it, even when what it changed (a person's
+// language, in place) leaves every count as the copy made it, and while
+// an instance still runs on it (its leases held). A database where an
+// instance ran before the first copy, and wrote nothing, is copied into.
+func TestImportRefusesACopyInstancesRanOn(t *testing.T) {
+	ctx := context.Background()
+	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	c, _, err := src.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+
+	pg, _ := openTest(t)
+	require.NoError(t, pg.RecordStart(ctx, "before, pid 1"))
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err, "an instance that wrote nothing before the first copy")
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err, "the start before the copy is not counted against the copy")
+
+	require.NoError(t, pg.RecordStart(ctx, "host-a, pid 42"))
+	_, err = pg.UpdateContact(ctx, c.ID, func(c *store.Contact) error { c.Lang = "en"; return nil })
+	require.NoError(t, err)
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.ErrorIs(t, err, ErrNotEmpty)
+	require.ErrorContains(t, err, "written to since: an instance started on it")
+	require.ErrorContains(t, err, "host-a, pid 42")
+	t.Logf("refused: %v", err)
+	got, err := pg.ContactByAddress(ctx, bot.Address{Channel: bot.Telegram, ID: "1"})
+	require.NoError(t, err)
+	require.Equal(t, "en", got.Lang, "what the instance changed is kept")
+
+	other, _ := openTest(t)
+	_, err = other.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err)
+	l, err := other.Hold(ctx, "outbox")
+	require.NoError(t, err)
+	_, err = other.Import(ctx, src, "mobilise.db")
+	require.ErrorIs(t, err, ErrNotEmpty)
+	require.ErrorContains(t, err, "instances are running on it (leases held: 1)")
+	require.NoError(t, l.Release())
+	_, err = other.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err, "once the instance is stopped, an untouched copy is copied into again")
+}
