@@ -173,21 +173,21 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+		return nil, fmt.Errorf("reading the URL: %w", err)
 	}
 	cfg.MaxConns = o.maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	s := &Store{pool: pool, now: o.now, sent: newBatcher()}
 	if err := s.migrateUp(); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("opening PostgreSQL store: %w", err)
+		return nil, fmt.Errorf("applying the schema: %w", err)
 	}
 	return s, nil
 }
@@ -210,7 +210,7 @@ func (s *Store) migrateUp() (err error) {
 	}()
 	if v, dirty, err := m.Version(); err == nil && (v > SchemaVersion || dirty) {
 		if dirty {
-			return fmt.Errorf("migration %d failed half-way: repair the schema and run `migrate force`", v)
+			return fmt.Errorf("schema migration %d failed half-way: repair the schema by hand, then mark it done with golang-migrate's own command (migrate -database URL force %d; not mobilise migrate)", v, v)
 		}
 		return fmt.Errorf("schema version %d: %w", v, store.ErrSchemaTooNew)
 	} else if err != nil && !errors.Is(err, migrate.ErrNilVersion) {
