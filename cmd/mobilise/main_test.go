@@ -262,6 +262,8 @@ func TestWhatsAppStatusWithoutANumber(t *testing.T) {
 	assert.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "no WhatsApp number is linked")
 	assert.Contains(t, res.stdout, "mobilise whatsapp link")
+	_, err := os.Stat(filepath.Join(data, "whatsapp.db"))
+	assert.True(t, os.IsNotExist(err), "asking makes no session file")
 
 	res = runMain(t, context.Background(), []string{"whatsapp", "dance"}, map[string]string{"MOBILISE_DATA": data}, "")
 	assert.Equal(t, 2, res.code, "an unknown verb")
@@ -269,7 +271,7 @@ func TestWhatsAppStatusWithoutANumber(t *testing.T) {
 }
 
 // TestConsoleAfterWhatsAppStatus checks that asking for the WhatsApp status
-// (which creates an empty session file) leaves the bot in the terminal chat.
+// leaves the bot in the terminal chat.
 func TestConsoleAfterWhatsAppStatus(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"MOBILISE_DATA": data}

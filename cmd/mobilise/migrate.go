@@ -73,7 +73,7 @@ database too, where every instance finds them. The WhatsApp device
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %s into %s: every count matches\n", src, redactURL(dst))
-	if dir := filepath.Dir(src); fileExists(filepath.Join(dir, whatsapp.DBFile)) {
+	if dir := filepath.Dir(src); whatsAppFileLinked(ctx, dir) {
 		fmt.Fprintf(stdout, "the WhatsApp device in %s is not copied by migrate: once no bot runs on it, "+
 			"mobilise whatsapp copy --data %s --store … copies it (or link the number again)\n", filepath.Join(dir, whatsapp.DBFile), dir)
 	}

@@ -125,6 +125,11 @@ in the bot's PostgreSQL database, where every instance finds them.
 	if verb == "copy" {
 		return whatsAppCopy(ctx, cfg, stdout, stderr, log)
 	}
+	if verb == "status" && !cfg.usesPostgres() && !fileExists(filepath.Join(cfg.DataDir, whatsapp.DBFile)) {
+		// asking makes no session file: migrate and the bot would take one for a device
+		fmt.Fprintln(stdout, "no WhatsApp number is linked; link one with: mobilise whatsapp link")
+		return 0
+	}
 	if !cfg.usesPostgres() {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			fmt.Fprintln(stderr, "mobilise whatsapp:", err)

@@ -163,6 +163,33 @@ func TestMigrateAgainKeepsTheWhatsAppDevice(t *testing.T) {
 	require.NoError(t, d.Close())
 }
 
+// TestMigrateNamesOnlyALinkedWhatsAppFile checks that migrate points at
+// whatsapp copy when whatsapp.db beside the file holds a linked number,
+// and says nothing of a session file with none.
+func TestMigrateNamesOnlyALinkedWhatsAppFile(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "mobilise.db"))
+	require.NoError(t, err)
+	_, _, err = st.EnsureContact(t.Context(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	d, err := whatsapp.OpenDevice(t.Context(), data, nil)
+	require.NoError(t, err)
+	require.False(t, d.Linked())
+	require.NoError(t, d.Close())
+	env := map[string]string{"MOBILISE_DATA": data, "MOBILISE_STORE": url}
+
+	res := runMain(t, t.Context(), []string{"migrate"}, env, "")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.NotContains(t, res.stdout, "whatsapp copy", "no number is linked in the file")
+
+	saveLinkedDevice(t, "sqlite", "file:"+filepath.Join(data, "whatsapp.db")+"?_pragma=foreign_keys(1)", "sqlite", "970599000000")
+	res = runMain(t, t.Context(), []string{"migrate"}, env, "")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "mobilise whatsapp copy --data "+data)
+}
+
 // TestBotOnPostgresPointsAtWhatsAppFile checks that a bot started on
 // PostgreSQL, whose data directory still holds a linked whatsapp.db while
 // the database has no device, says how to bring the number along, and
