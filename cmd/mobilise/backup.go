@@ -215,6 +215,8 @@ func parseMaintenanceArgs(fs *flag.FlagSet, args []string, maxArgs int, dataDir 
 	}
 	if fs.NArg() > maxArgs {
 		fs.Usage()
+		// last, where the terminal shows it: flags after an argument are not read
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(maxArgs))
 		return "", 2, false
 	}
 	dir, err := dataDir()

@@ -60,8 +60,12 @@ database too, where every instance finds them. The WhatsApp device
 		src = filepath.Join(dir, dbFileName)
 	}
 	dst := firstNonEmpty(*to, getenv("MOBILISE_STORE"))
-	if !strings.HasPrefix(dst, "postgres://") && !strings.HasPrefix(dst, "postgresql://") {
-		fmt.Fprintln(stderr, "mobilise migrate: --to must be a PostgreSQL URL, postgres://user@host/database")
+	switch {
+	case dst == "":
+		fmt.Fprintln(stderr, "mobilise migrate: --to is missing: name the PostgreSQL database to copy into, --to postgres://user@host/database (or MOBILISE_STORE)")
+		return 2
+	case !strings.HasPrefix(dst, "postgres://") && !strings.HasPrefix(dst, "postgresql://"):
+		fmt.Fprintf(stderr, "mobilise migrate: --to must be a PostgreSQL URL, postgres://user@host/database, not %s\n", redactURL(dst))
 		return 2
 	}
 	counts, err := migrateStore(ctx, src, dst, stdout)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,7 +120,16 @@ func TestMigrateExplainsBadArguments(t *testing.T) {
 	dir := t.TempDir()
 	res := runMain(t, t.Context(), []string{"migrate", "--from", filepath.Join(dir, "mobilise.db")}, nil, "")
 	assert.Equal(t, 2, res.code)
-	assert.Contains(t, res.stderr, "--to must be a PostgreSQL URL")
+	assert.Contains(t, res.stderr, "--to is missing")
+
+	res = runMain(t, t.Context(), []string{"migrate", "--to", "mysql://root:secret@db/x"}, nil, "")
+	assert.Equal(t, 2, res.code)
+	assert.Contains(t, res.stderr, "--to must be a PostgreSQL URL, postgres://user@host/database, not mysql://root:xxxxx@db/x")
+
+	res = runMain(t, t.Context(), []string{"migrate", filepath.Join(dir, "mobilise.db"), "--to", "postgres://127.0.0.1:1/none"}, nil, "")
+	assert.Equal(t, 2, res.code, "the file given without --from")
+	assert.Contains(t, res.stderr, "Usage: mobilise migrate")
+	assert.Contains(t, res.stderr, fmt.Sprintf("mobilise migrate: unexpected argument %q", filepath.Join(dir, "mobilise.db")))
 
 	res = runMain(t, t.Context(), []string{"migrate", "--from", filepath.Join(dir, "missing.db"), "--to", "postgres://127.0.0.1:1/none"}, nil, "")
 	assert.Equal(t, 1, res.code)
