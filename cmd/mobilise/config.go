@@ -178,7 +178,7 @@ Usage:
   mobilise export [flags]           write institutions, campaigns, pledges and sign-ups as CSV files
   mobilise stats [flags]            show campaign, contact, institution and outbox figures
   mobilise poster [flags] CODE      write a printable A4 poster of a campaign, as PDF and PNG
-  mobilise whatsapp link|status|unlink   pair the bot with a WhatsApp number, or show or remove it
+  mobilise whatsapp link|status|unlink|copy   pair the bot with a WhatsApp number, show or remove it, or copy it into PostgreSQL
 
 Flags:
 `)

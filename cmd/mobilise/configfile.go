@@ -17,6 +17,7 @@ import (
 // configFileHelp documents the config file, for --help and deploy/README.md.
 const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional, TOML). Every key is optional:
   data = "/var/lib/mobilise"            # data directory
+  store = "postgres://…"                # keep the state in PostgreSQL (a password in it is a secret too)
   admins = ["telegram:123456789"]       # admin addresses
   log_level = "info"                    # debug, info, warn, error
   log_json = false
