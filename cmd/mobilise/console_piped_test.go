@@ -32,6 +32,7 @@ func TestPipedConsoleSessionIsNotCutOffAndDrains(t *testing.T) {
 	script.WriteString(":as admin\n/start\n2\nyes\nskip\n/broadcast\n1\nنلتقي يوم الجمعة في الساحة\nWe meet on Friday in the square\n1\n1\n2\n")
 	res := runMain(t, context.Background(), nil, env, script.String())
 	require.Equal(t, 0, res.code, res.stderr)
+	assert.NotContains(t, res.stderr, "level=ERROR", "the end of input is a clean stop")
 	assert.NotContains(t, res.stdout, cat.Text("en", messages.ErrSlowDown, nil))
 	assert.Equal(t, 60, strings.Count(res.stdout, "< "+cat.Text("en", messages.HelpIntro, nil)), "every line was answered")
 	assert.Contains(t, res.stdout, "[→ user]\n< We meet on Friday in the square", "the broadcast went out before the exit")

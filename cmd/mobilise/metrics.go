@@ -143,6 +143,9 @@ func sendOutcome(err error) string {
 	}
 }
 
+// scrapeTimeout bounds the store's reads of one scrape.
+const scrapeTimeout = 10 * time.Second
+
 // storeCollector reads the figures kept in the store at each scrape, so they
 // are right even for work done by another process (an earlier run, a restore).
 type storeCollector struct {
@@ -179,10 +182,18 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	ctx := context.Background()
+	// a database that hangs fails the scrape after a while, not hangs it
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
 	if depth, err := c.st.OutboxDepth(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.outbox, err)
 	} else {
+		// each platform has a series, 0 when nothing waits, for an alert to watch
+		for _, platform := range []bot.ChannelName{bot.Telegram, bot.WhatsApp} {
+			if _, ok := depth[platform]; !ok {
+				depth[platform] = 0
+			}
+		}
 		for channel, n := range depth {
 			gauge(c.outbox, float64(n), string(channel))
 		}
@@ -198,7 +209,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.reminders, float64(n))
 	}
-	if err := c.collectCampaigns(gauge); err != nil {
+	if err := c.collectCampaigns(ctx, gauge); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.pledges, err)
 	}
 	file, ok := c.st.(*store.Store)
@@ -212,8 +223,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *storeCollector) collectCampaigns(gauge func(d *prometheus.Desc, v float64, labels ...string)) error {
-	ctx := context.Background()
+func (c *storeCollector) collectCampaigns(ctx context.Context, gauge func(d *prometheus.Desc, v float64, labels ...string)) error {
 	camps, err := c.st.Campaigns(ctx)
 	if err != nil {
 		return err

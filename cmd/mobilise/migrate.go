@@ -77,6 +77,7 @@ database too, where every instance finds them. The WhatsApp device
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %s into %s: every count matches\n", src, redactURL(dst))
+	fmt.Fprintln(stdout, "next: if a bot still runs on the file, stop it and run migrate again; then start the instances with --store (or MOBILISE_STORE)")
 	if dir := filepath.Dir(src); whatsAppFileLinked(ctx, dir) {
 		fmt.Fprintf(stdout, "the WhatsApp device in %s is not copied by migrate: once no bot runs on it, "+
 			"mobilise whatsapp copy --data %s --store … copies it (or link the number again)\n", filepath.Join(dir, whatsapp.DBFile), dir)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -29,14 +30,20 @@ func newScheduler(loc *time.Location, log *slog.Logger, co *coalition.Coalition)
 }
 
 func (s *scheduler) tick(ctx context.Context) {
-	if err := s.co.Reminders.FireDue(ctx); err != nil {
-		s.log.Error("firing reminders", "error", err)
-	}
-	if err := s.co.Campaigns.RunLifecycle(ctx); err != nil {
-		s.log.Error("opening and closing campaigns", "error", err)
-	}
-	if err := s.co.Polls.RunFollowUps(ctx); err != nil {
-		s.log.Error("asking after events whether people came", "error", err)
+	s.report(ctx, "firing reminders", s.co.Reminders.FireDue(ctx))
+	s.report(ctx, "opening and closing campaigns", s.co.Campaigns.RunLifecycle(ctx))
+	s.report(ctx, "asking after events whether people came", s.co.Polls.RunFollowUps(ctx))
+}
+
+// report logs a tick's failure. One cut short because the bot is stopping
+// is no fault: what it did not do is due again at the next start.
+func (s *scheduler) report(ctx context.Context, what string, err error) {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		s.log.Debug("stopped while "+what, "error", err)
+	default:
+		s.log.Error(what, "error", err)
 	}
 }
 

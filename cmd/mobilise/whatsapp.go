@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -95,6 +96,10 @@ in the bot's PostgreSQL database, where every instance finds them.
 	if len(args) == 0 {
 		fs.Usage()
 		return 2
+	}
+	if slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+		fs.Usage()
+		return 0
 	}
 	verb := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
