@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,9 @@ const configFileHelp = `Config file (--config FILE or MOBILISE_CONFIG; optional,
 
 Precedence, lowest first: built-in defaults < config file < environment < flags.
 The Telegram token is read from the last of these that sets either it or a
-token file. Files holding a secret (this file when it sets token or
-webhook_secret, the token file, whatsapp.db, telegram-webhook-secret) must be
+token file. Files holding a secret (this file when it sets token,
+webhook_secret or a store URL with a password, the token file, whatsapp.db,
+telegram-webhook-secret) must be
 readable by their owner only (chmod 600): mobilise refuses to start otherwise.
 It never prints a token.
 `
@@ -153,10 +155,20 @@ func (c *Config) applyConfigFile(path string) error {
 	if err := c.setToken(deref(tok), deref(tokFile), "telegram.token", "telegram.token_file"); err != nil {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
-	if tok != nil || fc.Telegram.WebhookSecret != nil {
+	if tok != nil || fc.Telegram.WebhookSecret != nil || urlHasPassword(deref(fc.Store)) {
 		c.secretFiles = append(c.secretFiles, path)
 	}
 	return nil
+}
+
+// urlHasPassword reports whether a database URL carries a password.
+func urlHasPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return strings.Contains(raw, "password=") // unparsable: judge by the word
+	}
+	_, set := u.User.Password()
+	return set || u.Query().Has("password")
 }
 
 // setToken applies one layer's Telegram token or token file; a layer that

@@ -212,6 +212,10 @@ func TestSecretFilesMustBePrivate(t *testing.T) {
 			path := writeFile(t, "mobilise.toml", "[telegram]\nwebhook_secret = \"s3cret-value\"\n", mode)
 			return path, nil, map[string]string{"MOBILISE_CONFIG": path}
 		}},
+		{"config file with a database password", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
+			path := writeFile(t, "mobilise.toml", "store = \"postgres://mobilise:s3cret-value@db.internal/mobilise\"\n", mode)
+			return path, []string{"--config", path}, nil
+		}},
 		{"WhatsApp session", func(t *testing.T, mode os.FileMode) (string, []string, map[string]string) {
 			data := t.TempDir()
 			path := filepath.Join(data, "whatsapp.db")
