@@ -194,9 +194,12 @@ func emptyForCopy(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	// whatsmeow's tables (the WhatsApp device, which may have been linked or
-	// copied into the database since the earlier copy) are not the copy's
+	// copied into the database since the earlier copy) are not the copy's;
+	// nor are the media files, which migrate puts in after the copy's
+	// transaction and instances as they start: named by their content and
+	// never changed, they are kept, as a file already there is
 	rows, err := tx.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'
+		WHERE schemaname = current_schema() AND tablename NOT IN ('schema_migrations', 'media_files')
 		AND tablename NOT LIKE 'whatsmeow\_%' ORDER BY tablename`)
 	if err != nil {
 		return err
@@ -204,6 +207,21 @@ func emptyForCopy(ctx context.Context, tx pgx.Tx) error {
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return err
+	}
+	// Equal counts do not show that nothing changed (a person's consent, the
+	// Telegram offset, a row added where another was pruned): every row the
+	// copy wrote bears its transaction's ID, so a row bearing another was
+	// written since.
+	for _, table := range tables {
+		var changed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE xmin::text <>
+			(SELECT xmin::text FROM meta WHERE key = $1))`, keyMigrated).Scan(&changed); err != nil {
+			return fmt.Errorf("looking for rows written since the earlier copy: %w", err)
+		}
+		if changed {
+			return fmt.Errorf("%w: the copy from %s made %s has been written to since (%s); instances may be running on it, so it is not overwritten",
+				ErrNotEmpty, prev.From, prev.At.Format(time.RFC3339), table)
+		}
 	}
 	if _, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(tables, ", ")); err != nil {
 		return fmt.Errorf("emptying the earlier copy: %w", err)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -520,4 +521,42 @@ func TestImportRefusesACopyInstancesRanOn(t *testing.T) {
 	require.NoError(t, l.Release())
 	_, err = other.Import(ctx, src, "mobilise.db")
 	require.NoError(t, err, "once the instance is stopped, an untouched copy is copied into again")
+}
+
+// TestImportRefusesACopyChangedWithTheSameCounts leaves a copy alone that
+// an instance has written to without changing how many records of any
+// kind it holds: a person who gave consent, a later Telegram offset. Run
+// again, the copy would put the file's older state over them.
+func TestImportRefusesACopyChangedWithTheSameCounts(t *testing.T) {
+	ctx := context.Background()
+	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	c, _, err := src.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+	require.NoError(t, src.SetTelegramOffset(ctx, 10))
+
+	pg, _ := openTest(t)
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err)
+	// a poster migrate put in after the copy, from another media directory
+	poster := []byte("a poster")
+	sha := fmt.Sprintf("%x", sha256.Sum256(poster))
+	require.NoError(t, pg.PutMedia(ctx, sha, "poster.jpg", "image/jpeg", poster))
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err, "an untouched copy is copied into again")
+	_, _, _, err = pg.Media(ctx, sha)
+	require.NoError(t, err, "the media files already there stay")
+
+	_, err = pg.UpdateContact(ctx, c.ID, func(c *store.Contact) error { c.Consent = true; return nil })
+	require.NoError(t, err)
+	require.NoError(t, pg.SetTelegramOffset(ctx, 11))
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.ErrorIs(t, err, ErrNotEmpty, "written to since the copy, with the same counts")
+	got, err := pg.ContactByAddress(ctx, bot.Address{Channel: bot.Telegram, ID: "1"})
+	require.NoError(t, err)
+	require.True(t, got.Consent, "the consent given on PostgreSQL stays")
+	off, err := pg.TelegramOffset(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 11, off)
 }
