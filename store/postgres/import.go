@@ -77,8 +77,10 @@ type migrated struct {
 // nothing is written. from names the source in the record of the copy.
 //
 // It may be run again: a database that holds only an earlier copy, not
-// written to since (its counts are those the copy left), is emptied and
-// copied into afresh, in the same transaction, so it ends as src is now.
+// written to since (its counts are those the copy left, and every row is
+// one the copy's transaction wrote), is emptied and copied into afresh, in
+// the same transaction, so it ends as src is now; the media files already
+// there stay.
 // A database with data of its own, or written to since the copy, gives
 // ErrNotEmpty and is left as it is. Identity sequences are moved past
 // the source's, so IDs stay never given twice.
