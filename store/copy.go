@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -464,8 +466,12 @@ func (e *exporter) audit(tx *bbolt.Tx) error {
 	})
 }
 
-// handled reads handledKey back: an ID stored as 8 big-endian bytes starts
-// with a zero byte (no update number reaches 2^56), any other is its text.
+// handled reads handledKey back: a number is stored as 8 big-endian bytes,
+// any other ID as its text. Eight bytes that are not text (not UTF-8, or
+// holding a control character) are a number: one below 2^56 starts with a
+// zero byte, and a larger one (a number-only message ID of a platform)
+// almost always holds a byte no text has; copied as text it would not be
+// the same ID, and PostgreSQL refuses a zero byte in text.
 func (e *exporter) handled(tx *bbolt.Tx) error {
 	return each(tx, bucketHandled, nil, func(k, v []byte) error {
 		i := bytes.IndexByte(k, 0)
@@ -473,12 +479,18 @@ func (e *exporter) handled(tx *bbolt.Tx) error {
 			return fmt.Errorf("not a handled update")
 		}
 		id := string(k[i+1:])
-		if rest := k[i+1:]; len(rest) == 8 && rest[0] == 0 {
+		if rest := k[i+1:]; len(rest) == 8 && !isText(rest) {
 			id = fmt.Sprint(btoi(rest))
 		}
 		e.r.Handled = append(e.r.Handled, HandledUpdate{Channel: bot.ChannelName(k[:i]), ID: id, At: time.Unix(int64(btoi(v)), 0).UTC()})
 		return e.added(1)
 	})
+}
+
+// isText reports whether b is UTF-8 text without control characters, as
+// the text of an update's ID is.
+func isText(b []byte) bool {
+	return utf8.Valid(b) && !bytes.ContainsFunc(b, unicode.IsControl)
 }
 
 func (e *exporter) broadcasts(tx *bbolt.Tx) error {

@@ -560,3 +560,27 @@ func TestImportRefusesACopyChangedWithTheSameCounts(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 11, off)
 }
+
+// TestImportCopiesLargeNumericUpdateIDs copies the marks of updates whose
+// IDs are numbers of 2^56 and above, which the bbolt file keeps as eight
+// bytes that do not start with a zero byte: each is copied as the number
+// it was, so the same update is still known as handled.
+func TestImportCopiesLargeNumericUpdateIDs(t *testing.T) {
+	ctx := context.Background()
+	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	ids := []string{"72057594037927936", "18446744073709551615", "12345", "ABCDEFGH", "00000001", "صباح"}
+	for _, id := range ids {
+		_, err := src.MarkHandled(ctx, bot.WhatsApp, id)
+		require.NoError(t, err)
+	}
+	pg, _ := openTest(t)
+	_, err = pg.Import(ctx, src, "mobilise.db")
+	require.NoError(t, err)
+	for _, id := range ids {
+		first, err := pg.MarkHandled(ctx, bot.WhatsApp, id)
+		require.NoError(t, err)
+		require.False(t, first, "update %s was handled before the copy", id)
+	}
+}
