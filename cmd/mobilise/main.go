@@ -105,7 +105,10 @@ func newLogger(cfg Config, w io.Writer, consoleMode bool) *slog.Logger {
 // calls the operations; and the dispatcher, which sends what the queue
 // holds through the channels, asking the operations what to hold back.
 func serve(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, stderr *os.File) error {
-	waLinked := whatsAppLinked(ctx, cfg)
+	waLinked, err := whatsAppLinked(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	consoleMode := cfg.Console || (cfg.TelegramToken == "" && !waLinked && !cfg.WhatsApp)
 	log := newLogger(cfg, stderr, consoleMode)
 	ctx, log, damage := guardCorruption(ctx, cfg.DataDir, log)

@@ -25,16 +25,19 @@ import (
 // whatsAppLinked reports whether a WhatsApp number is linked where the bot
 // keeps its device: in the PostgreSQL database of --store, else in
 // whatsapp.db in the data directory. Neither is created: a bot without
-// WhatsApp never has one.
-func whatsAppLinked(ctx context.Context, cfg Config) bool {
+// WhatsApp never has one. A look in PostgreSQL that fails is an error,
+// not "none": an instance would start without WhatsApp for good.
+func whatsAppLinked(ctx context.Context, cfg Config) (bool, error) {
 	if cfg.usesPostgres() {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		// an unreachable database is reported by the store's opening
 		linked, err := whatsapp.PostgresLinked(ctx, cfg.Store)
-		return err == nil && linked
+		if err != nil {
+			return false, fmt.Errorf("looking for the WhatsApp device: %w", err)
+		}
+		return linked, nil
 	}
-	return whatsAppFileLinked(ctx, cfg.DataDir)
+	return whatsAppFileLinked(ctx, cfg.DataDir), nil
 }
 
 // whatsAppFileLinked reports whether whatsapp.db in dataDir exists and

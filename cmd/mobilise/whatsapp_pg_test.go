@@ -52,17 +52,21 @@ func TestWhatsAppCommandOnPostgres(t *testing.T) {
 	env := map[string]string{"MOBILISE_DATA": data, "MOBILISE_STORE": url}
 	cfg := defaultConfig()
 	cfg.DataDir, cfg.Store = data, url
-	assert.False(t, whatsAppLinked(t.Context(), cfg))
+	linked, err := whatsAppLinked(t.Context(), cfg)
+	require.NoError(t, err)
+	assert.False(t, linked)
 
 	res := runMain(t, t.Context(), []string{"whatsapp", "status"}, env, "")
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "no WhatsApp number is linked")
 	assert.NotContains(t, res.stdout, "copy it into PostgreSQL")
-	_, err := os.Stat(filepath.Join(data, "whatsapp.db"))
+	_, err = os.Stat(filepath.Join(data, "whatsapp.db"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "on PostgreSQL there is no whatsapp.db")
 
 	saveLinkedDevice(t, "pgx", url, "postgres", "970599000000")
-	assert.True(t, whatsAppLinked(t.Context(), cfg))
+	linked, err = whatsAppLinked(t.Context(), cfg)
+	require.NoError(t, err)
+	assert.True(t, linked)
 	res = runMain(t, t.Context(), []string{"whatsapp", "status"}, env, "")
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "linked to +970599000000")
@@ -208,4 +212,25 @@ func TestBotOnPostgresPointsAtWhatsAppFile(t *testing.T) {
 	linked, err := whatsapp.PostgresLinked(t.Context(), url)
 	require.NoError(t, err)
 	assert.False(t, linked, "nothing is copied behind the admin's back")
+}
+
+// TestWhatsAppLinkedReportsAFailedLook checks that a look for the device
+// in PostgreSQL that fails, the database answering, is an error and not
+// "no number is linked": read as that, an instance would start without
+// WhatsApp, or in console mode when it has no Telegram token, and no one
+// would hear why.
+func TestWhatsAppLinkedReportsAFailedLook(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	defer db.Close()
+	// a device table that cannot be read
+	_, err = db.Exec(`CREATE VIEW whatsmeow_device AS SELECT g FROM generate_series(0, 1) g WHERE 1 / g > 0`)
+	require.NoError(t, err)
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.Store = t.TempDir(), url
+	linked, err := whatsAppLinked(t.Context(), cfg)
+	require.Error(t, err)
+	assert.False(t, linked)
+	t.Logf("reported: %v", err)
 }
