@@ -209,3 +209,32 @@ func TestNextTimes(t *testing.T) {
 	assert.Equal(t, 7*24*time.Hour, times[1].Sub(times[0]).Round(time.Hour))
 	assert.Len(t, f.co.Reminders.NextTimes(&store.Reminder{NextFireAt: next}, 3), 1, "a one-off fires once")
 }
+
+// TestForgetEndsSignIns checks that /forget ends the person's dashboard
+// sessions and unused sign-in links at once: they hold the address the
+// person came from.
+func TestForgetEndsSignIns(t *testing.T) {
+	f := newDashFixture(t)
+	ctx := context.Background()
+	login, err := f.co.Logins.Issue(ctx, f.coord)
+	require.NoError(t, err)
+	cookie, _, err := f.co.Logins.Redeem(ctx, tokenOf(t, login.URL))
+	require.NoError(t, err)
+	unused, err := f.co.Logins.Issue(ctx, f.coord)
+	require.NoError(t, err)
+	other, err := f.co.Logins.Issue(ctx, f.admin)
+	require.NoError(t, err)
+	otherCookie, _, err := f.co.Logins.Redeem(ctx, tokenOf(t, other.URL))
+	require.NoError(t, err)
+
+	require.NoError(t, f.co.People.Forget(ctx, f.coord))
+	n, err := f.st.WebSessionCount(ctx, f.clock.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "only the admin's session is left")
+	_, err = f.co.Logins.Session(ctx, cookie)
+	assert.ErrorIs(t, err, coalition.ErrBadCode)
+	_, _, err = f.co.Logins.Redeem(ctx, tokenOf(t, unused.URL))
+	assert.ErrorIs(t, err, coalition.ErrBadCode, "the unused link went too")
+	_, err = f.co.Logins.Session(ctx, otherCookie)
+	assert.NoError(t, err, "another person's session stays")
+}

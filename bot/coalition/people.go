@@ -233,8 +233,8 @@ func (p *People) MyData(ctx context.Context, by Actor) (MyData, error) {
 	return d, nil
 }
 
-// Forget erases the acting person: their record, sessions, queued
-// messages, link codes and pending applications go; their pledges stay as
+// Forget erases the acting person: their record, sessions, dashboard
+// sign-ins, queued messages, link codes and pending applications go; their pledges stay as
 // anonymous counts so totals stay right; an institution they applied for
 // keeps its record without them, and the admins are told it needs a new
 // contact. If they had a role, their pending sends stop and the admins
@@ -249,6 +249,12 @@ func (p *People) Forget(ctx context.Context, by Actor) error {
 		}
 		if err := p.st.ForgetLinkCodes(ctx, by.Person); err != nil {
 			return err
+		}
+		// their dashboard sign-ins hold the address they came from
+		if by.Person != 0 {
+			if _, err := p.st.DeleteWebSessions(ctx, by.Person); err != nil {
+				return err
+			}
 		}
 		if err := p.st.ForgetContact(ctx, by.Person); err != nil {
 			return notFound(err)
