@@ -695,12 +695,21 @@ func startBot(t *testing.T, s crashSetup, api *crashBotAPI, paid bool, run int) 
 	if paid {
 		args = append(args, "--telegram-paid-broadcasts")
 	}
-	logs, err := os.Create(filepath.Join(t.TempDir(), fmt.Sprintf("stderr-%d.log", run)))
+	return startProcess(t, fmt.Sprint(run), args,
+		"TELEGRAM_TOKEN="+crashToken, "TELEGRAM_API_URL="+api.URL, "MOBILISE_DATA="+s.data)
+}
+
+// startProcess runs the program with args and env as its whole
+// environment (only what the test means: not the MOBILISE_* of whoever
+// runs it), its stderr in a log file named by name, killed when the test
+// ends if it still runs.
+func startProcess(t *testing.T, name string, args []string, env ...string) *botProcess {
+	t.Helper()
+	logs, err := os.Create(filepath.Join(t.TempDir(), "stderr-"+name+".log"))
 	require.NoError(t, err)
 	defer logs.Close()
 	cmd := exec.Command(mobiliseBinary(t), args...)
-	// only what the test means: not the MOBILISE_* of whoever runs it
-	cmd.Env = []string{"TELEGRAM_TOKEN=" + crashToken, "TELEGRAM_API_URL=" + api.URL, "MOBILISE_DATA=" + s.data}
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	p := &botProcess{cmd: cmd, logs: logs.Name(), exited: make(chan struct{})}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -26,28 +24,9 @@ import (
 // (/via/name), so the fake knows which instance sent what.
 func startInstance(t *testing.T, dbURL string, api *crashBotAPI, name string, args ...string) *botProcess {
 	t.Helper()
-	logs, err := os.Create(filepath.Join(t.TempDir(), "stderr-"+name+".log"))
-	require.NoError(t, err)
-	defer logs.Close()
-	cmd := exec.Command(mobiliseBinary(t), append([]string{"--quiet-hours", "off", "--log-level", "info"}, args...)...)
-	cmd.Env = []string{"TELEGRAM_TOKEN=" + crashToken, "TELEGRAM_API_URL=" + api.URL + "/via/" + name,
-		"MOBILISE_DATA=" + filepath.Join(t.TempDir(), "data-"+name), "MOBILISE_STORE=" + dbURL}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	p := &botProcess{cmd: cmd, logs: logs.Name(), exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
+	return startProcess(t, name, append([]string{"--quiet-hours", "off", "--log-level", "info"}, args...),
+		"TELEGRAM_TOKEN="+crashToken, "TELEGRAM_API_URL="+api.URL+"/via/"+name,
+		"MOBILISE_DATA="+filepath.Join(t.TempDir(), "data-"+name), "MOBILISE_STORE="+dbURL)
 }
 
 // startLeaderAndStandby starts two polling instances on dbURL: "first",

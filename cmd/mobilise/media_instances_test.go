@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,27 +27,8 @@ import (
 // test fills before the instance starts.
 func startInstanceOn(t *testing.T, dbURL string, api *crashBotAPI, name, data string) *botProcess {
 	t.Helper()
-	logs, err := os.Create(filepath.Join(t.TempDir(), "stderr-"+name+".log"))
-	require.NoError(t, err)
-	defer logs.Close()
-	cmd := exec.Command(mobiliseBinary(t), "--quiet-hours", "off", "--log-level", "info")
-	cmd.Env = []string{"TELEGRAM_TOKEN=" + crashToken, "TELEGRAM_API_URL=" + api.URL, "MOBILISE_DATA=" + data, "MOBILISE_STORE=" + dbURL}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	p := &botProcess{cmd: cmd, logs: logs.Name(), exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
+	return startProcess(t, name, []string{"--quiet-hours", "off", "--log-level", "info"},
+		"TELEGRAM_TOKEN="+crashToken, "TELEGRAM_API_URL="+api.URL, "MOBILISE_DATA="+data, "MOBILISE_STORE="+dbURL)
 }
 
 // sharedPoster is a poster unlike crashPoster, its stripe at column shade.
