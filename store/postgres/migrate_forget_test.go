@@ -8,7 +8,6 @@ import (
 	"mobilise/bot"
 	"mobilise/store"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,19 +28,8 @@ func init() {
 // anonymous and deletes the marks, and leaves the answers of people still
 // there, and of accounts merged into them, as they were.
 func TestMigrationForgetsLeftAnswers(t *testing.T) {
-	u := newDatabase(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, u)
-	require.NoError(t, err)
-	defer pool.Close()
-	s := &Store{pool: pool, now: time.Now}
-	m, err := s.migrator()
-	require.NoError(t, err)
-	defer func() {
-		srcErr, dbErr := m.Close()
-		require.NoError(t, srcErr)
-		require.NoError(t, dbErr)
-	}()
+	s, pool, m := unmigrated(t, newDatabase(t))
 	require.NoError(t, m.Migrate(24))
 
 	p := &store.Poll{Kind: store.PollQuestion, QuestionAR: "هل تشارك؟", Options: []store.PollOption{{AR: "نعم"}, {AR: "لا"}},

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,22 +23,11 @@ func init() {
 // line, refuses a name that is not a SHA-256 and a size that is not the
 // content's, and going down drops it and leaves the uploads as they were.
 func TestMigrationMediaFiles(t *testing.T) {
-	u := newDatabase(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, u)
-	require.NoError(t, err)
-	defer pool.Close()
-	s := &Store{pool: pool, now: time.Now}
-	m, err := s.migrator()
-	require.NoError(t, err)
-	defer func() {
-		srcErr, dbErr := m.Close()
-		require.NoError(t, srcErr)
-		require.NoError(t, dbErr)
-	}()
+	_, pool, m := unmigrated(t, newDatabase(t))
 	require.NoError(t, m.Migrate(24))
 	sha := strings.Repeat("ab", 32)
-	_, err = pool.Exec(ctx, `INSERT INTO media_uploads (account, sha256, upload) VALUES ('telegram', $1, '{"ref":"AgAD"}')`, sha)
+	_, err := pool.Exec(ctx, `INSERT INTO media_uploads (account, sha256, upload) VALUES ('telegram', $1, '{"ref":"AgAD"}')`, sha)
 	require.NoError(t, err)
 
 	require.NoError(t, m.Migrate(26))

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/golang-migrate/migrate/v4"
 	"io/fs"
 	"path"
 	"slices"
@@ -97,23 +98,32 @@ func objects(t *testing.T, pool *pgxpool.Pool) []string {
 	return out
 }
 
+// unmigrated opens a store on the empty database at u without migrating
+// it, with its pool and its migrator, all closed when the test ends: a
+// test moves the schema with the migrator.
+func unmigrated(t *testing.T, u string) (*Store, *pgxpool.Pool, *migrate.Migrate) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), u)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s := &Store{pool: pool, now: time.Now}
+	m, err := s.migrator()
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		srcErr, dbErr := m.Close()
+		require.NoError(t, srcErr)
+		require.NoError(t, dbErr)
+	})
+	return s, pool, m
+}
+
 // TestMigrations applies each migration, checks what it made, reverses it,
 // checks it is all gone, and applies it again; then Open on the migrated
 // database changes nothing, and one newer than the program is refused.
 func TestMigrations(t *testing.T) {
 	u := newDatabase(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, u)
-	require.NoError(t, err)
-	defer pool.Close()
-	s := &Store{pool: pool, now: time.Now}
-	m, err := s.migrator()
-	require.NoError(t, err)
-	defer func() {
-		srcErr, dbErr := m.Close()
-		require.NoError(t, srcErr)
-		require.NoError(t, dbErr)
-	}()
+	_, pool, m := unmigrated(t, u)
 	require.Equal(t, []string{}, objects(t, pool))
 	versions := migrationVersions(t)
 	require.Equal(t, SchemaVersion, versions[len(versions)-1], "SchemaVersion is the newest migration")
