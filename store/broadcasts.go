@@ -102,9 +102,10 @@ func (b *Broadcast) Closed() bool {
 	return b.Status == BroadcastDone || b.Status == BroadcastCancelled
 }
 
-// finishIfComplete moves a fully queued broadcast whose every message is
-// accounted for to done.
-func finishIfComplete(b *Broadcast, now time.Time) {
+// FinishIfComplete moves a fully queued broadcast whose every message is
+// accounted for to done: the rule of both stores, in the transaction that
+// accounts for its last message.
+func (b *Broadcast) FinishIfComplete(now time.Time) {
 	if b.AllQueued && !b.Closed() && b.Sent+b.Failed+b.Blocked+b.Cancelled >= b.Total {
 		b.Status = BroadcastDone
 		b.FinishedAt = now
@@ -302,7 +303,7 @@ func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []Ou
 			b.QueuedAt = s.stamp()
 		}
 		b.AllQueued = last
-		finishIfComplete(b, s.stamp())
+		b.FinishIfComplete(s.stamp())
 		return putJSON(bk, itob(id), b)
 	})
 	return written, done, err
@@ -475,7 +476,7 @@ func (s *Store) ResumeBroadcast(ctx context.Context, id, author uint64) (*Broadc
 		if b.Status == BroadcastAwaitingApproval {
 			b.ApprovedBy = 0
 		}
-		finishIfComplete(b, s.stamp())
+		b.FinishIfComplete(s.stamp())
 		return putJSON(bk, itob(id), b)
 	})
 	if err != nil {

@@ -417,7 +417,7 @@ func (s *Store) countOutcome(tx *bbolt.Tx, bid uint64, how outcome, reason strin
 	if bc.Status == BroadcastQueued && how != outcomeCancelled {
 		bc.Status = BroadcastSending
 	}
-	finishIfComplete(bc, s.stamp())
+	bc.FinishIfComplete(s.stamp())
 	return putJSON(b, itob(bid), bc)
 }
 

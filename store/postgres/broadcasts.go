@@ -116,7 +116,7 @@ func (s *Store) QueueBroadcastStream(ctx context.Context, id uint64, channelOK f
 		if err != nil {
 			return total, fmt.Errorf("queueing broadcast %d: %w", id, err)
 		}
-		if closed(b) {
+		if b.Closed() {
 			return total, fmt.Errorf("queueing broadcast %d: %w", id, store.ErrBroadcastClosed)
 		}
 		if b.AllQueued {
@@ -207,7 +207,7 @@ func (s *Store) SuspendBroadcast(ctx context.Context, id uint64) (parked int, er
 		if err != nil {
 			return err
 		}
-		if closed(b) || b.Status == store.BroadcastSuspended {
+		if b.Closed() || b.Status == store.BroadcastSuspended {
 			return nil
 		}
 		tag, err := tx.Exec(ctx, `UPDATE outbox SET lane = $2, entry = entry || '{"parked": true}'
@@ -257,7 +257,7 @@ func (s *Store) ResumeBroadcast(ctx context.Context, id, author uint64) (*store.
 		if b.Status == store.BroadcastAwaitingApproval {
 			b.ApprovedBy = 0
 		}
-		finishIfComplete(b, s.stamp())
+		b.FinishIfComplete(s.stamp())
 		if err := putBroadcast(ctx, tx, b); err != nil {
 			return err
 		}

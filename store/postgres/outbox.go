@@ -325,7 +325,7 @@ func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []st
 		if err != nil {
 			return err
 		}
-		if closed(b) {
+		if b.Closed() {
 			return store.ErrBroadcastClosed
 		}
 		if b.AllQueued {
@@ -363,24 +363,10 @@ func (s *Store) writeBroadcastChunk(ctx context.Context, id uint64, entries []st
 			b.QueuedAt = s.stamp()
 		}
 		b.AllQueued = last
-		finishIfComplete(b, s.stamp())
+		b.FinishIfComplete(s.stamp())
 		return putBroadcast(ctx, tx, b)
 	})
 	return written, done, err
-}
-
-// closed reports whether the broadcast is done or cancelled.
-func closed(b *store.Broadcast) bool {
-	return b.Status == store.BroadcastDone || b.Status == store.BroadcastCancelled
-}
-
-// finishIfComplete moves a fully queued broadcast whose every message is
-// accounted for to done.
-func finishIfComplete(b *store.Broadcast, now time.Time) {
-	if b.AllQueued && !closed(b) && b.Sent+b.Failed+b.Blocked+b.Cancelled >= b.Total {
-		b.Status = store.BroadcastDone
-		b.FinishedAt = now
-	}
 }
 
 // PendingOutbox returns up to limit entries of the channel's notice lane
@@ -597,7 +583,7 @@ func (s *Store) removeEntries(ctx context.Context, tx pgx.Tx, ids []uint64, how 
 		if b.Status == store.BroadcastQueued && how != outcomeCancelled {
 			b.Status = store.BroadcastSending
 		}
-		finishIfComplete(b, now)
+		b.FinishIfComplete(now)
 		if err := putBroadcast(ctx, tx, b); err != nil {
 			return err
 		}
