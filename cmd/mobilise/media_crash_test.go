@@ -33,6 +33,18 @@ type crashMedia struct {
 	badRef []string
 }
 
+// photosTo returns what the fake saw of files, and how many photos the
+// recipients were delivered in all.
+func (f *crashBotAPI) photosTo(recipients map[int64]string) (crashMedia, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for chat := range recipients {
+		n += f.media.photos[chat]
+	}
+	return f.media, n
+}
+
 // sendPhoto is sendMessage for a photo: uploaded (a multipart file part,
 // which must decode as a PNG or JPEG) or by a file_id the fake gave, with
 // the text as its caption, at the same rates and with the same delay.
@@ -157,13 +169,7 @@ func TestMediaBroadcastSurvivesSIGKILL(t *testing.T) {
 	assert.Zero(t, got.more, "nobody got it three times")
 	assert.Equal(t, inFlight, got.twice, "exactly the sends unrecorded at the kill went again")
 	assert.Empty(t, api.wrongTexts(s.recipients), "each caption in its reader's language")
-	api.mu.Lock()
-	m := api.media
-	photos := 0
-	for chat := range s.recipients {
-		photos += m.photos[chat]
-	}
-	api.mu.Unlock()
+	m, photos := api.photosTo(s.recipients)
 	assert.Equal(t, 1, m.uploads, "the poster was uploaded once, across the kill and the restart")
 	assert.Equal(t, got.messages-1, m.byRef, "every other copy went by file_id")
 	assert.Equal(t, got.messages, photos, "every message to a recipient was the photo")

@@ -122,15 +122,10 @@ func TestPostersSharedAcrossInstances(t *testing.T) {
 		require.NoError(t, pg.QueueBroadcast(ctx, bc.ID, batches[i]))
 	}
 
-	photos := func() (n int) {
-		api.mu.Lock()
-		defer api.mu.Unlock()
-		for chat := range recipients {
-			n += api.media.photos[chat]
-		}
-		return n
-	}
-	waitFor(t, a, time.Minute, "every photo sent", func() bool { return photos() >= people })
+	waitFor(t, a, time.Minute, "every photo sent", func() bool {
+		_, n := api.photosTo(recipients)
+		return n >= people
+	})
 	sent := time.Since(queued)
 	time.Sleep(time.Second) // anything sent twice arrives
 	api.mu.Lock()

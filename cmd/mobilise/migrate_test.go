@@ -81,13 +81,7 @@ func TestMigrateMidBroadcastToPostgres(t *testing.T) {
 	got := api.tally(s.recipients)
 	assert.Zero(t, got.twice+got.more, "after a clean stop, nobody gets the call twice")
 	assert.Empty(t, api.wrongTexts(s.recipients), "each in their language")
-	api.mu.Lock()
-	m := api.media
-	photos := 0
-	for chat := range s.recipients {
-		photos += m.photos[chat]
-	}
-	api.mu.Unlock()
+	m, photos := api.photosTo(s.recipients)
 	assert.Equal(t, people, photos, "every recipient got the poster")
 	assert.Equal(t, 1, m.uploads, "the poster uploaded on bbolt is sent by its file_id from PostgreSQL")
 	assert.Empty(t, m.badRef)

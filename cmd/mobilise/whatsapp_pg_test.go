@@ -139,12 +139,7 @@ func TestWhatsAppCopyToPostgres(t *testing.T) {
 // copying the bot's data afresh leaves whatsmeow's tables alone.
 func TestMigrateAgainKeepsTheWhatsAppDevice(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "mobilise.db"))
-	require.NoError(t, err)
-	_, _, err = st.EnsureContact(t.Context(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
+	data := dataWithOnePerson(t)
 	file := filepath.Join(data, "whatsapp.db")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	saveLinkedDevice(t, "sqlite", "file:"+file+"?_pragma=foreign_keys(1)", "sqlite", "970599000000")
@@ -172,12 +167,7 @@ func TestMigrateAgainKeepsTheWhatsAppDevice(t *testing.T) {
 // and says nothing of a session file with none.
 func TestMigrateNamesOnlyALinkedWhatsAppFile(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "mobilise.db"))
-	require.NoError(t, err)
-	_, _, err = st.EnsureContact(t.Context(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
+	data := dataWithOnePerson(t)
 	d, err := whatsapp.OpenDevice(t.Context(), data, nil)
 	require.NoError(t, err)
 	require.False(t, d.Linked())
@@ -233,4 +223,16 @@ func TestWhatsAppLinkedReportsAFailedLook(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, linked)
 	t.Logf("reported: %v", err)
+}
+
+// dataWithOnePerson is a data directory whose bbolt file holds one person.
+func dataWithOnePerson(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "mobilise.db"))
+	require.NoError(t, err)
+	_, _, err = st.EnsureContact(t.Context(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	return data
 }

@@ -456,15 +456,23 @@ func TestImportCopiesEveryKind(t *testing.T) {
 	require.Greater(t, c.ID, f.merged, "a merged contact's ID is not given again")
 }
 
+// oneContactFile is a bbolt file holding one person (telegram:1), closed
+// when the test ends.
+func oneContactFile(t *testing.T) (*store.Store, *store.Contact) {
+	t.Helper()
+	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	c, _, err := src.EnsureContact(context.Background(), bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
+	require.NoError(t, err)
+	return src, c
+}
+
 // TestImportRefusesADatabaseWithData leaves a database the bot has written
 // to untouched.
 func TestImportRefusesADatabaseWithData(t *testing.T) {
 	ctx := context.Background()
-	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	_, _, err = src.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
-	require.NoError(t, err)
+	src, _ := oneContactFile(t)
 
 	pg, _ := openTest(t)
 	own, _, err := pg.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "2"}, "b", "ar")
@@ -485,15 +493,11 @@ func TestImportRefusesADatabaseWithData(t *testing.T) {
 // instance ran before the first copy, and wrote nothing, is copied into.
 func TestImportRefusesACopyInstancesRanOn(t *testing.T) {
 	ctx := context.Background()
-	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	c, _, err := src.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
-	require.NoError(t, err)
+	src, c := oneContactFile(t)
 
 	pg, _ := openTest(t)
 	require.NoError(t, pg.RecordStart(ctx, "before, pid 1"))
-	_, err = pg.Import(ctx, src, "mobilise.db")
+	_, err := pg.Import(ctx, src, "mobilise.db")
 	require.NoError(t, err, "an instance that wrote nothing before the first copy")
 	_, err = pg.Import(ctx, src, "mobilise.db")
 	require.NoError(t, err, "the start before the copy is not counted against the copy")
@@ -529,15 +533,11 @@ func TestImportRefusesACopyInstancesRanOn(t *testing.T) {
 // again, the copy would put the file's older state over them.
 func TestImportRefusesACopyChangedWithTheSameCounts(t *testing.T) {
 	ctx := context.Background()
-	src, err := store.Open(filepath.Join(t.TempDir(), "mobilise.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = src.Close() })
-	c, _, err := src.EnsureContact(ctx, bot.Address{Channel: bot.Telegram, ID: "1"}, "a", "ar")
-	require.NoError(t, err)
+	src, c := oneContactFile(t)
 	require.NoError(t, src.SetTelegramOffset(ctx, 10))
 
 	pg, _ := openTest(t)
-	_, err = pg.Import(ctx, src, "mobilise.db")
+	_, err := pg.Import(ctx, src, "mobilise.db")
 	require.NoError(t, err)
 	// a poster migrate put in after the copy, from another media directory
 	poster := []byte("a poster")
